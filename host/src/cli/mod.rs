@@ -1,0 +1,119 @@
+//! The `raisfast` command line.
+//!
+//! Exit codes: 0 success; 1 the command ran and found errors (a plugin that
+//! fails `check`, a call that failed); 2 bad usage or an unusable setup.
+
+mod build;
+mod call;
+mod check;
+mod new;
+mod output;
+
+pub use build::build_plugin;
+
+use crate::settings::Settings;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// RaisFast: a CMS server extended by sandboxed plugins in JS, Lua, Rhai and WebAssembly.
+#[derive(Debug, Parser)]
+#[command(name = "raisfast", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Settings file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "raisfast.toml",
+        env = "RAISFAST_CONFIG"
+    )]
+    config: PathBuf,
+    /// Data directory (database, plugin files, compile cache); overrides the settings.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Plugin directory; overrides the settings.
+    #[arg(long, global = true)]
+    plugin_dir: Option<PathBuf>,
+    /// Log filter (`info`, `debug`, `raisfast=debug,plugin=trace`, ...).
+    #[arg(
+        long,
+        global = true,
+        env = "RAISFAST_LOG",
+        default_value = "warn,plugin=off"
+    )]
+    log: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create, check, build, list and try plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Validate plugins: manifest, entry file, dependencies, and for wasm
+    /// plugins that the component fits the WIT world. Exit code 1 on errors.
+    Check(check::CheckArgs),
+    /// Load every plugin of the plugin directory and show its state.
+    List(check::ListArgs),
+    /// Create a plugin from a template.
+    New(new::NewArgs),
+    /// Build Rust plugins (a `Cargo.toml` beside the manifest) into their `plugin.wasm`.
+    Build(build::BuildArgs),
+    /// Run one hook or route handler of a plugin through the real runtime and
+    /// host API, and print its result and log lines.
+    Call(call::CallArgs),
+}
+
+impl GlobalArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let mut s = Settings::load(&self.config)?;
+        if let Some(d) = &self.data_dir {
+            s.data_dir = d.clone();
+        }
+        if let Some(d) = &self.plugin_dir {
+            s.plugin_dir = d.clone();
+        }
+        Ok(s)
+    }
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.global.log);
+    let result = match cli.command {
+        Command::Plugin(PluginCommand::Check(a)) => check::check(&cli.global, a),
+        Command::Plugin(PluginCommand::List(a)) => check::list(&cli.global, a),
+        Command::Plugin(PluginCommand::New(a)) => new::new(&cli.global, a),
+        Command::Plugin(PluginCommand::Build(a)) => build::build(&cli.global, a),
+        Command::Plugin(PluginCommand::Call(a)) => call::call(&cli.global, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

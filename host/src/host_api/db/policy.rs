@@ -1,0 +1,202 @@
+//! The authorizer: SQLite asks it about every table, column, function and
+//! schema change a statement touches while the statement is prepared, so no
+//! spelling of the SQL (joins, subqueries, CTEs, UNION, `INSERT ... SELECT`,
+//! quoted names, views) can reach a table the plugin was not granted.
+
+use crate::host_api::PluginContext;
+use crate::host_api::grants::{Access, DbGrants, is_protected};
+use crate::store::Database;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// PRAGMAs a plugin may run, each on a table it can read.
+const TABLE_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "index_list",
+    "foreign_key_list",
+];
+/// SQL functions refused to plugins.
+const REFUSED_FUNCTIONS: &[&str] = &["load_extension", "fts3_tokenizer", "readfile", "writefile"];
+
+/// One plugin's table rules, consulted by the authorizer.
+pub struct TablePolicy {
+    plugin_id: String,
+    prefix: String,
+    grants: DbGrants,
+    db: Arc<Database>,
+    host_mode: AtomicBool,
+    denial: Mutex<Option<String>>,
+}
+
+impl TablePolicy {
+    /// The rules of the plugin in `ctx`.
+    pub fn new(ctx: &PluginContext) -> TablePolicy {
+        TablePolicy {
+            plugin_id: ctx.id.clone(),
+            prefix: ctx.table_prefix.clone(),
+            grants: ctx.grants.db.clone(),
+            db: Arc::clone(&ctx.services.db),
+            host_mode: AtomicBool::new(false),
+            denial: Mutex::new(None),
+        }
+    }
+
+    /// While on, the host's own statements pass unchecked.
+    pub fn set_host_mode(&self, on: bool) {
+        self.host_mode.store(on, Ordering::SeqCst);
+    }
+
+    /// The reason of the last refusal, cleared.
+    pub fn take_denial(&self) -> Option<String> {
+        self.denial.lock().expect("denial lock").take()
+    }
+
+    /// The authorizer callback.
+    pub fn authorize(&self, ctx: AuthContext<'_>) -> Authorization {
+        if self.host_mode.load(Ordering::SeqCst) {
+            return Authorization::Allow;
+        }
+        match self.check(&ctx) {
+            Ok(()) => Authorization::Allow,
+            Err(reason) => {
+                let mut d = self.denial.lock().expect("denial lock");
+                if d.is_none() {
+                    *d = Some(reason);
+                }
+                Authorization::Deny
+            }
+        }
+    }
+
+    /// Whether the action is allowed, and if not, why.
+    pub fn check(&self, ctx: &AuthContext<'_>) -> Result<(), String> {
+        if let Some(db) = ctx.database_name
+            && db != "main"
+        {
+            return Err(format!(
+                "only the main database is available to plugins, not `{db}` (temporary objects and attached databases are refused)"
+            ));
+        }
+        use AuthAction as A;
+        match ctx.action {
+            A::Select | A::Recursive => Ok(()),
+            A::Read { table_name, .. } => self.table(table_name, Access::Read),
+            A::Insert { table_name } | A::Delete { table_name } | A::Update { table_name, .. }
+                if is_schema_table(table_name) =>
+            {
+                // SQLite writes its schema table while running DDL it already
+                // authorized; it refuses direct writes to it on its own.
+                Ok(())
+            }
+            A::Insert { table_name } | A::Delete { table_name } | A::Update { table_name, .. } => {
+                self.table(table_name, Access::Write)
+            }
+            A::CreateTable { table_name }
+            | A::DropTable { table_name }
+            | A::AlterTable { table_name, .. }
+            | A::CreateIndex { table_name, .. }
+            | A::DropIndex { table_name, .. } => self.own(table_name),
+            A::CreateTrigger { .. } | A::DropTrigger { .. } => {
+                Err("triggers are not available to plugins".into())
+            }
+            A::CreateView { .. } | A::DropView { .. } => {
+                Err("views are not available to plugins".into())
+            }
+            A::CreateTempIndex { .. }
+            | A::CreateTempTable { .. }
+            | A::CreateTempTrigger { .. }
+            | A::CreateTempView { .. }
+            | A::DropTempIndex { .. }
+            | A::DropTempTable { .. }
+            | A::DropTempTrigger { .. }
+            | A::DropTempView { .. } => {
+                Err("temporary tables, indexes, views and triggers are not available to plugins".into())
+            }
+            A::Pragma {
+                pragma_name,
+                pragma_value,
+            } => {
+                let name = pragma_name.to_ascii_lowercase();
+                match pragma_value {
+                    Some(table) if TABLE_PRAGMAS.contains(&name.as_str()) => {
+                        self.table(table, Access::Read)
+                    }
+                    _ => Err(format!("PRAGMA {pragma_name} is not available to plugins")),
+                }
+            }
+            A::Function { function_name } => {
+                if REFUSED_FUNCTIONS.contains(&function_name.to_ascii_lowercase().as_str()) {
+                    Err(format!("the SQL function {function_name}() is not available to plugins"))
+                } else {
+                    Ok(())
+                }
+            }
+            A::Transaction { .. } | A::Savepoint { .. } => Err(
+                "SQL transaction statements are not available to plugins; use db.begin, db.commit and db.rollback"
+                    .into(),
+            ),
+            A::Attach { .. } | A::Detach { .. } => {
+                Err("ATTACH and DETACH are not available to plugins".into())
+            }
+            A::CreateVtable { .. } | A::DropVtable { .. } => {
+                Err("virtual tables are not available to plugins".into())
+            }
+            A::Analyze { .. } | A::Reindex { .. } => {
+                Err("ANALYZE and REINDEX are not available to plugins".into())
+            }
+            _ => Err("this SQL operation is not available to plugins".into()),
+        }
+    }
+
+    fn table(&self, table: &str, access: Access) -> Result<(), String> {
+        let t = table.to_ascii_lowercase();
+        let verb = match access {
+            Access::Read => "read",
+            Access::Write => "write to",
+        };
+        if is_protected(&t) {
+            return Err(format!(
+                "table `{t}` is a core table; plugins cannot {verb} it, whatever their grants"
+            ));
+        }
+        if t.starts_with(&self.prefix) || self.grants.names(&t, access) {
+            return Ok(());
+        }
+        let grant = format!("\"{}:{t}\"", access.as_str());
+        if let Some(owner) = self.db.table_owner(&t)
+            && owner != self.plugin_id
+        {
+            return Err(format!(
+                "table `{t}` belongs to plugin {owner}; `*` does not reach it: add {grant} to [permissions] database in manifest.toml"
+            ));
+        }
+        if self.grants.wildcard(access) {
+            return Ok(());
+        }
+        Err(format!(
+            "plugin {} may not {verb} table `{t}`: add {grant} to [permissions] database in manifest.toml",
+            self.plugin_id
+        ))
+    }
+
+    fn own(&self, table: &str) -> Result<(), String> {
+        let t = table.to_ascii_lowercase();
+        if t.starts_with(&self.prefix) && !is_protected(&t) {
+            Ok(())
+        } else {
+            Err(format!(
+                "plugin {} may create, alter and drop only its own tables, whose names start with `{}` (not `{t}`)",
+                self.plugin_id, self.prefix
+            ))
+        }
+    }
+}
+
+fn is_schema_table(table: &str) -> bool {
+    matches!(
+        table.to_ascii_lowercase().as_str(),
+        "sqlite_master" | "sqlite_schema"
+    )
+}

@@ -1,0 +1,185 @@
+//! `kv`: a key-value store private to each plugin, in the server's database.
+//!
+//! - **linker**: `raisfast:plugin/kv`.
+//! - **load**: nothing; every plugin has its namespace (its id).
+//! - **per call**: the call's database connection, so KV writes made inside a
+//!   `db` transaction commit or roll back with it.
+
+use super::{CallState, HostError, PluginContext, db};
+use crate::runtime::HostState;
+use crate::runtime::bindings::raisfast::plugin::kv as wit;
+use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use crate::store::now_ms;
+use rusqlite::OptionalExtension;
+use wasmtime::component::{HasSelf, Linker};
+
+/// Longest key in bytes.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Most keys one `list` returns.
+pub const MAX_LIST: usize = 1000;
+
+/// Adds `raisfast:plugin/kv` to the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+}
+
+fn check_key(key: &str) -> Result<(), HostError> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES || key.contains('\0') {
+        Err(HostError::Invalid(format!(
+            "kv: keys are 1 to {MAX_KEY_BYTES} bytes without NUL (got {} bytes)",
+            key.len()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn failed(e: rusqlite::Error) -> HostError {
+    db::sql_error(e)
+}
+
+const LIVE: &str = "(expires_at IS NULL OR expires_at > ?3)";
+
+/// The live value under `key`.
+pub fn get(
+    ctx: &PluginContext,
+    call: &mut CallState,
+    key: &str,
+) -> Result<Option<String>, HostError> {
+    check_key(key)?;
+    let c = db::connection(ctx, call)?;
+    c.host(|conn| {
+        conn.query_row(
+            &format!("SELECT value FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 AND {LIVE}"),
+            rusqlite::params![ctx.id, key, now_ms()],
+            |r| r.get(0),
+        )
+        .optional()
+    })
+    .map_err(failed)
+}
+
+/// Stores `value` under `key`, optionally expiring after `ttl` seconds.
+pub fn set(
+    ctx: &PluginContext,
+    call: &mut CallState,
+    key: &str,
+    value: &str,
+    ttl: Option<u32>,
+) -> Result<(), HostError> {
+    check_key(key)?;
+    let limits = &ctx.services.settings.kv;
+    if value.len() > limits.max_value_bytes {
+        return Err(HostError::Limit(format!(
+            "kv: the value is {} bytes; the limit is {} bytes",
+            value.len(),
+            limits.max_value_bytes
+        )));
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(value)
+        .map_err(|e| HostError::Invalid(format!("kv: the value is not valid JSON: {e}")))?;
+    let now = now_ms();
+    let expires = ttl.map(|s| now + i64::from(s) * 1000);
+    let max_keys = limits.max_keys;
+    let c = db::connection(ctx, call)?;
+    c.host(|conn| -> Result<(), HostError> {
+        let exists: bool = conn
+            .query_row(
+                &format!("SELECT EXISTS(SELECT 1 FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 AND {LIVE})"),
+                rusqlite::params![ctx.id, key, now],
+                |r| r.get(0),
+            )
+            .map_err(failed)?;
+        if !exists {
+            let count = |conn: &rusqlite::Connection| -> Result<u64, HostError> {
+                conn.query_row(
+                    "SELECT COUNT(*) FROM raisfast_kv WHERE plugin_id = ?1",
+                    [&ctx.id],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|n| n as u64)
+                .map_err(failed)
+            };
+            if count(conn)? >= max_keys {
+                conn.execute(
+                    "DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND expires_at <= ?2",
+                    rusqlite::params![ctx.id, now],
+                )
+                .map_err(failed)?;
+                if count(conn)? >= max_keys {
+                    return Err(HostError::Limit(format!(
+                        "kv: the plugin already holds {max_keys} keys, the limit"
+                    )));
+                }
+            }
+        }
+        conn.execute(
+            "INSERT INTO raisfast_kv (plugin_id, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(plugin_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+            rusqlite::params![ctx.id, key, value, expires],
+        )
+        .map_err(failed)?;
+        Ok(())
+    })
+}
+
+/// Removes `key`; whether a live value was there.
+pub fn delete(ctx: &PluginContext, call: &mut CallState, key: &str) -> Result<bool, HostError> {
+    check_key(key)?;
+    let c = db::connection(ctx, call)?;
+    c.host(|conn| {
+        conn.query_row(
+            &format!("DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 RETURNING {LIVE}"),
+            rusqlite::params![ctx.id, key, now_ms()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map(|live| live.unwrap_or(false))
+    })
+    .map_err(failed)
+}
+
+/// Live keys starting with `prefix`, sorted, at most [`MAX_LIST`].
+pub fn list(
+    ctx: &PluginContext,
+    call: &mut CallState,
+    prefix: &str,
+) -> Result<Vec<String>, HostError> {
+    if prefix.len() > MAX_KEY_BYTES {
+        return Err(HostError::Invalid(format!(
+            "kv: the prefix is longer than {MAX_KEY_BYTES} bytes"
+        )));
+    }
+    let c = db::connection(ctx, call)?;
+    c.host(|conn| {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT key FROM raisfast_kv WHERE plugin_id = ?1 AND key >= ?2
+             AND substr(key, 1, length(?2)) = ?2 AND {LIVE} ORDER BY key LIMIT {MAX_LIST}"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![ctx.id, prefix, now_ms()], |r| r.get(0))?;
+        rows.collect::<Result<Vec<String>, _>>()
+    })
+    .map_err(failed)
+}
+
+impl wit::Host for HostState {
+    fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
+        let r = get(&self.plugin, &mut self.call, &key);
+        self.done(r)
+    }
+
+    fn set(&mut self, key: String, value: String, ttl: Option<u32>) -> Result<(), WitError> {
+        let r = set(&self.plugin, &mut self.call, &key, &value, ttl);
+        self.done(r)
+    }
+
+    fn delete(&mut self, key: String) -> Result<bool, WitError> {
+        let r = delete(&self.plugin, &mut self.call, &key);
+        self.done(r)
+    }
+
+    fn list(&mut self, prefix: String) -> Result<Vec<String>, WitError> {
+        let r = list(&self.plugin, &mut self.call, &prefix);
+        self.done(r)
+    }
+}

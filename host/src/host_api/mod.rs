@@ -1,0 +1,172 @@
+//! The host API: what a plugin can ask of the server, implemented once for
+//! every runtime and gated by the plugin's [`grants::Grants`].
+//!
+//! Each capability lives in its own module with the same shape (Spin's
+//! factors are the model):
+//!
+//! - **linker**: `add_to_linker` adds the WIT interface to the one linker;
+//! - **load**: what is checked and prepared when a plugin loads (grants
+//!   parsed, VFS root, table prefix claimed);
+//! - **per call**: what [`CallState`] keeps for the length of one call (the
+//!   database connection and its transaction, emitted events, log lines).
+//!
+//! Every refusal is a [`HostError::Denied`] whose message names the
+//! permission to add to `manifest.toml`.
+
+pub mod config;
+pub mod db;
+pub mod events;
+pub mod grants;
+pub mod http;
+pub mod ids;
+pub mod kv;
+pub mod log;
+pub mod vfs;
+
+use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use crate::settings::Settings;
+use crate::store::Database;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a host call failed; becomes the WIT `error` the plugin sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// A permission is missing; the message names it.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// Malformed arguments.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// No such thing.
+    #[error("not found")]
+    NotFound,
+    /// A quota, size cap or deadline was reached.
+    #[error("limit: {0}")]
+    Limit(String),
+    /// The operation failed.
+    #[error("failed: {0}")]
+    Failed(String),
+}
+
+impl From<HostError> for WitError {
+    fn from(e: HostError) -> WitError {
+        match e {
+            HostError::Denied(m) => WitError::Denied(m),
+            HostError::Invalid(m) => WitError::Invalid(m),
+            HostError::NotFound => WitError::NotFound,
+            HostError::Limit(m) => WitError::Limit(m),
+            HostError::Failed(m) => WitError::Failed(m),
+        }
+    }
+}
+
+/// Services shared by every plugin of one server.
+pub struct Services {
+    /// The server's settings.
+    pub settings: Arc<Settings>,
+    /// The database.
+    pub db: Arc<Database>,
+    /// The outbound HTTP client.
+    pub http_agent: ureq::Agent,
+}
+
+impl Services {
+    /// Services on `db` with `settings` and the system DNS resolver.
+    pub fn new(settings: Arc<Settings>, db: Arc<Database>) -> Arc<Services> {
+        Self::with_resolver(settings, db, Arc::new(http::SystemResolver))
+    }
+
+    /// Services resolving outbound HTTP names with `resolver` (tests use a fixed table).
+    pub fn with_resolver(
+        settings: Arc<Settings>,
+        db: Arc<Database>,
+        resolver: Arc<dyn http::Resolve>,
+    ) -> Arc<Services> {
+        let http_agent = http::agent(&settings.http, resolver);
+        Arc::new(Services {
+            settings,
+            db,
+            http_agent,
+        })
+    }
+}
+
+/// What the host API knows about one loaded plugin.
+pub struct PluginContext {
+    /// The plugin id.
+    pub id: String,
+    /// The table prefix the plugin owns.
+    pub table_prefix: String,
+    /// What it is allowed.
+    pub grants: grants::Grants,
+    /// Its configuration: the manifest's `[config]` with operator overrides.
+    pub config: serde_json::Value,
+    /// Its virtual filesystem.
+    pub vfs: vfs::PluginFs,
+    /// Shared services.
+    pub services: Arc<Services>,
+}
+
+/// A log line written by a plugin during one call.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogLine {
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    pub level: &'static str,
+    /// The message (truncated at 8 KiB).
+    pub message: String,
+    /// Structured fields.
+    pub fields: Vec<(String, String)>,
+}
+
+/// A custom event emitted by a plugin during one call.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EmittedEvent {
+    /// The event name.
+    pub name: String,
+    /// Its payload (JSON).
+    pub payload: String,
+    /// How deep in an event chain the emitting call was (0: not an event).
+    pub depth: u32,
+}
+
+/// State kept for the length of one plugin call.
+pub struct CallState {
+    /// The hook (or route handler) being run.
+    pub hook: String,
+    /// When the call must end.
+    pub deadline: Instant,
+    /// Depth of this call in a chain of events (0 for a direct call).
+    pub event_depth: u32,
+    /// The database connection, checked out on first use.
+    pub db: Option<db::CallConnection>,
+    /// Events emitted, delivered after the call.
+    pub events: Vec<EmittedEvent>,
+    /// Log lines written.
+    pub logs: Vec<LogLine>,
+    /// Log lines dropped over the per-call cap.
+    pub dropped_logs: usize,
+    /// Host calls refused for a missing permission.
+    pub denials: u32,
+}
+
+impl CallState {
+    /// State for a call of `hook` that must end within `timeout`.
+    pub fn new(hook: &str, timeout: Duration, event_depth: u32) -> CallState {
+        CallState {
+            hook: hook.to_string(),
+            deadline: Instant::now() + timeout,
+            event_depth,
+            db: None,
+            events: Vec::new(),
+            logs: Vec::new(),
+            dropped_logs: 0,
+            denials: 0,
+        }
+    }
+
+    /// Time left before the deadline (zero once passed).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}

@@ -1,0 +1,341 @@
+//! `vfs`: a private directory per plugin under `data_dir/plugins/ID/files`.
+//!
+//! - **linker**: `raisfast:plugin/vfs`.
+//! - **load**: the root directory's path ([`PluginFs::new`]); it is created and
+//!   opened as a capability (`cap-std`) on first use, so no path, `..` or
+//!   symbolic link can lead out of it.
+//! - **per call**: nothing; the plugin's usage is tracked across calls for its quota.
+
+use super::{HostError, PluginContext};
+use crate::runtime::HostState;
+use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use crate::runtime::bindings::raisfast::plugin::vfs::{self as wit, Entry};
+use cap_std::fs::Dir;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::UNIX_EPOCH;
+use wasmtime::component::{HasSelf, Linker};
+
+/// Longest path in bytes.
+pub const MAX_PATH_BYTES: usize = 1024;
+/// Longest path component in bytes.
+pub const MAX_NAME_BYTES: usize = 255;
+/// Prefix of the temporary files behind atomic writes (hidden from `list`).
+const TMP_PREFIX: &str = ".raisfast-tmp-";
+
+/// Adds `raisfast:plugin/vfs` to the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+}
+
+/// One plugin's filesystem.
+pub struct PluginFs {
+    root: PathBuf,
+    dir: OnceLock<Dir>,
+    /// Bytes used, computed on first write; writes hold this lock.
+    usage: Mutex<Option<u64>>,
+}
+
+impl PluginFs {
+    /// The filesystem rooted at `root` (created on first use).
+    pub fn new(root: PathBuf) -> PluginFs {
+        PluginFs {
+            root,
+            dir: OnceLock::new(),
+            usage: Mutex::new(None),
+        }
+    }
+
+    /// The root directory on the host.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn dir(&self) -> Result<&Dir, HostError> {
+        if let Some(d) = self.dir.get() {
+            return Ok(d);
+        }
+        std::fs::create_dir_all(&self.root)
+            .and_then(|_| Dir::open_ambient_dir(&self.root, cap_std::ambient_authority()))
+            .map(|d| self.dir.get_or_init(|| d))
+            .map_err(|e| HostError::Failed(format!("vfs: cannot open the plugin's directory: {e}")))
+    }
+}
+
+/// Checks and normalises a plugin path: relative, `/`-separated, no `..`.
+/// Returns `""` for the root.
+pub fn normalize(path: &str) -> Result<String, HostError> {
+    if path.len() > MAX_PATH_BYTES {
+        return Err(HostError::Invalid(format!(
+            "vfs: the path is {} bytes; the limit is {MAX_PATH_BYTES}",
+            path.len()
+        )));
+    }
+    if path.contains('\0') || path.contains('\\') {
+        return Err(HostError::Invalid(
+            "vfs: paths may not contain NUL bytes or backslashes".into(),
+        ));
+    }
+    if path.starts_with('/') {
+        return Err(HostError::Denied(format!(
+            "vfs: `{path}` is absolute; paths are relative to the plugin's own directory"
+        )));
+    }
+    let mut parts = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                return Err(HostError::Denied(format!(
+                    "vfs: `{path}` uses `..`; a plugin can only reach its own directory"
+                )));
+            }
+            s if s.len() > MAX_NAME_BYTES => {
+                return Err(HostError::Invalid(format!(
+                    "vfs: a path component is longer than {MAX_NAME_BYTES} bytes"
+                )));
+            }
+            s => parts.push(s),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+fn io_error(path: &str, e: io::Error) -> HostError {
+    match e.kind() {
+        io::ErrorKind::NotFound => HostError::NotFound,
+        io::ErrorKind::PermissionDenied => HostError::Denied(format!(
+            "vfs: `{path}` leads outside the plugin's directory (a symbolic link?)"
+        )),
+        _ => HostError::Failed(format!("vfs: `{path}`: {e}")),
+    }
+}
+
+fn need(ctx: &PluginContext, write: bool) -> Result<&Dir, HostError> {
+    let (granted, what) = if write {
+        (ctx.grants.fs_write, "write")
+    } else {
+        (ctx.grants.fs_read, "read")
+    };
+    if !granted {
+        return Err(HostError::Denied(format!(
+            "vfs: {what} access needs filesystem = [\"{what}\"] in [permissions] of manifest.toml"
+        )));
+    }
+    ctx.vfs.dir()
+}
+
+fn rel(p: &str) -> &str {
+    if p.is_empty() { "." } else { p }
+}
+
+/// Reads a whole file.
+pub fn read(ctx: &PluginContext, path: &str) -> Result<Vec<u8>, HostError> {
+    let p = normalize(path)?;
+    let dir = need(ctx, false)?;
+    dir.read(rel(&p)).map_err(|e| io_error(path, e))
+}
+
+/// Total size of the files under `dir`.
+fn usage_of(dir: &Dir) -> io::Result<u64> {
+    let mut total = 0;
+    for entry in dir.entries()? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            total += usage_of(&entry.open_dir()?)?;
+        } else if ft.is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// Creates or replaces a file atomically, within the quotas.
+pub fn write(ctx: &PluginContext, path: &str, data: &[u8]) -> Result<(), HostError> {
+    let p = normalize(path)?;
+    let dir = need(ctx, true)?;
+    if p.is_empty() {
+        return Err(HostError::Invalid(
+            "vfs: cannot write to the root directory".into(),
+        ));
+    }
+    let limits = &ctx.services.settings.vfs;
+    if data.len() as u64 > limits.max_file_bytes {
+        return Err(HostError::Limit(format!(
+            "vfs: the file is {} bytes; the per-file quota is {} bytes",
+            data.len(),
+            limits.max_file_bytes
+        )));
+    }
+    let mut usage = ctx.vfs.usage.lock().expect("vfs usage lock");
+    let used = match *usage {
+        Some(u) => u,
+        None => usage_of(dir).map_err(|e| io_error(path, e))?,
+    };
+    let old = match dir.symlink_metadata(&p) {
+        Ok(m) if m.is_dir() => {
+            return Err(HostError::Invalid(format!("vfs: `{path}` is a directory")));
+        }
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    };
+    let new_total = used - old.min(used) + data.len() as u64;
+    if new_total > limits.max_total_bytes {
+        return Err(HostError::Limit(format!(
+            "vfs: the plugin's quota of {} bytes would be exceeded ({} bytes in use)",
+            limits.max_total_bytes, used
+        )));
+    }
+    let parent = p.rsplit_once('/').map_or("", |(parent, _)| parent);
+    if !parent.is_empty() {
+        dir.create_dir_all(parent).map_err(|e| io_error(path, e))?;
+    }
+    let tmp = format!(
+        "{}/{TMP_PREFIX}{}",
+        rel(parent),
+        uuid::Uuid::now_v7().simple()
+    );
+    let result = dir
+        .write(&tmp, data)
+        .and_then(|_| dir.rename(&tmp, dir, &p));
+    if let Err(e) = result {
+        let _ = dir.remove_file(&tmp);
+        return Err(io_error(path, e));
+    }
+    *usage = Some(new_total);
+    Ok(())
+}
+
+/// Deletes a file or an empty directory.
+pub fn delete(ctx: &PluginContext, path: &str) -> Result<(), HostError> {
+    let p = normalize(path)?;
+    let dir = need(ctx, true)?;
+    if p.is_empty() {
+        return Err(HostError::Invalid(
+            "vfs: cannot delete the root directory".into(),
+        ));
+    }
+    let mut usage = ctx.vfs.usage.lock().expect("vfs usage lock");
+    let meta = dir.symlink_metadata(&p).map_err(|e| io_error(path, e))?;
+    if meta.is_dir() {
+        dir.remove_dir(&p).map_err(|e| io_error(path, e))?;
+    } else {
+        dir.remove_file(&p).map_err(|e| io_error(path, e))?;
+        if let Some(u) = usage.as_mut() {
+            *u = u.saturating_sub(meta.len());
+        }
+    }
+    Ok(())
+}
+
+fn entry(name: String, meta: &cap_std::fs::Metadata) -> Entry {
+    let modified_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Entry {
+        name,
+        is_dir: meta.is_dir(),
+        size: if meta.is_dir() { 0 } else { meta.len() },
+        modified_ms,
+    }
+}
+
+/// Lists a directory, sorted by name.
+pub fn list(ctx: &PluginContext, path: &str) -> Result<Vec<Entry>, HostError> {
+    let p = normalize(path)?;
+    let dir = need(ctx, false)?;
+    let mut out = Vec::new();
+    for e in dir.read_dir(rel(&p)).map_err(|e| io_error(path, e))? {
+        let e = e.map_err(|e| io_error(path, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(TMP_PREFIX) {
+            continue;
+        }
+        let meta = e.metadata().map_err(|e| io_error(path, e))?;
+        out.push(entry(name, &meta));
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Describes a file or directory.
+pub fn stat(ctx: &PluginContext, path: &str) -> Result<Entry, HostError> {
+    let p = normalize(path)?;
+    let dir = need(ctx, false)?;
+    let meta = dir.metadata(rel(&p)).map_err(|e| io_error(path, e))?;
+    Ok(entry(p, &meta))
+}
+
+/// Whether a file or directory exists.
+pub fn exists(ctx: &PluginContext, path: &str) -> Result<bool, HostError> {
+    let p = normalize(path)?;
+    let dir = need(ctx, false)?;
+    match dir.metadata(rel(&p)) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_error(path, e)),
+    }
+}
+
+impl wit::Host for HostState {
+    fn read(&mut self, path: String) -> Result<Vec<u8>, WitError> {
+        let r = read(&self.plugin, &path);
+        self.done(r)
+    }
+
+    fn write(&mut self, path: String, data: Vec<u8>) -> Result<(), WitError> {
+        let r = write(&self.plugin, &path, &data);
+        self.done(r)
+    }
+
+    fn delete(&mut self, path: String) -> Result<(), WitError> {
+        let r = delete(&self.plugin, &path);
+        self.done(r)
+    }
+
+    fn list(&mut self, path: String) -> Result<Vec<Entry>, WitError> {
+        let r = list(&self.plugin, &path);
+        self.done(r)
+    }
+
+    fn stat(&mut self, path: String) -> Result<Entry, WitError> {
+        let r = stat(&self.plugin, &path);
+        self.done(r)
+    }
+
+    fn exists(&mut self, path: String) -> Result<bool, WitError> {
+        let r = exists(&self.plugin, &path);
+        self.done(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(normalize("a/./b//c").unwrap(), "a/b/c");
+        assert_eq!(normalize("").unwrap(), "");
+        assert!(matches!(normalize("../x"), Err(HostError::Denied(_))));
+        assert!(matches!(normalize("a/../../x"), Err(HostError::Denied(_))));
+        assert!(matches!(
+            normalize("/etc/passwd"),
+            Err(HostError::Denied(_))
+        ));
+        assert!(matches!(normalize("a\0b"), Err(HostError::Invalid(_))));
+        assert!(matches!(
+            normalize(&"a".repeat(300)),
+            Err(HostError::Invalid(_))
+        ));
+        assert!(matches!(
+            normalize(&"a/".repeat(600)),
+            Err(HostError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,402 @@
+//! The plugin manager: discovers plugins, orders them by dependencies, loads
+//! them into the runtime, and enables, disables, unloads or reloads one at a
+//! time while the others keep running.
+//!
+//! A plugin that cannot load (a broken manifest, a missing dependency, a
+//! component that does not link) is kept out with its reason; the others load.
+
+mod discover;
+pub mod order;
+
+pub use discover::{discover, plugin_dirs};
+
+use crate::host_api::grants::{Grants, is_protected, table_prefix};
+use crate::host_api::vfs::PluginFs;
+use crate::host_api::{self, PluginContext, Services};
+use crate::manifest::{LoadedManifest, Manifest, ManifestError, RuntimeKind};
+use crate::runtime::{
+    CallError, CallFailure, CallOutcome, InstancePolicy, Limits, LoadedPlugin, Runtime,
+};
+use crate::settings::Settings;
+use crate::store::Database;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// Errors of managing plugins.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    /// No plugin has that id.
+    #[error("no plugin with id `{0}`")]
+    NotFound(String),
+    /// The plugin could not be (re)loaded; the message says why.
+    #[error("{0}")]
+    Load(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Where a plugin stands.
+#[derive(Clone)]
+pub enum PluginState {
+    /// Loaded and serving calls.
+    Active(Arc<LoadedPlugin>),
+    /// Turned off by the operator.
+    Disabled,
+    /// Could not load; the reason.
+    Failed(String),
+}
+
+impl PluginState {
+    /// `active`, `disabled` or `failed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PluginState::Active(_) => "active",
+            PluginState::Disabled => "disabled",
+            PluginState::Failed(_) => "failed",
+        }
+    }
+}
+
+/// A known plugin.
+#[derive(Clone)]
+pub struct PluginEntry {
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Arc<Manifest>,
+    /// Its state.
+    pub state: PluginState,
+    /// Manifest warnings.
+    pub warnings: Vec<ManifestError>,
+}
+
+/// What one `load_all` did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct LoadReport {
+    /// Ids loaded, in load order.
+    pub loaded: Vec<String>,
+    /// Ids (or directories, when the manifest is unreadable) that failed, with why.
+    pub failed: Vec<(String, String)>,
+    /// Ids left disabled by the operator.
+    pub disabled: Vec<String>,
+}
+
+/// Every plugin of one server.
+pub struct PluginManager {
+    settings: Arc<Settings>,
+    services: Arc<Services>,
+    runtime: Runtime,
+    plugins: RwLock<BTreeMap<String, PluginEntry>>,
+    broken: RwLock<Vec<(PathBuf, String)>>,
+}
+
+impl PluginManager {
+    /// A manager with its own database and runtime, from `settings`.
+    pub fn new(settings: Settings) -> anyhow::Result<PluginManager> {
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let settings = Arc::new(settings);
+        let db = Database::open(&settings.database_path())?;
+        let services = Services::new(Arc::clone(&settings), db);
+        Self::with_services(services)
+    }
+
+    /// A manager on existing services (shared database, custom resolver).
+    pub fn with_services(services: Arc<Services>) -> anyhow::Result<PluginManager> {
+        let settings = Arc::clone(&services.settings);
+        let runtime = Runtime::new(&settings).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        Ok(PluginManager {
+            settings,
+            services,
+            runtime,
+            plugins: RwLock::new(BTreeMap::new()),
+            broken: RwLock::new(Vec::new()),
+        })
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The shared services.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// Discovers and loads every plugin in the plugin directory, dependencies first.
+    pub fn load_all(&self) -> LoadReport {
+        let root = self.settings.plugin_dir.clone();
+        self.load_from(&root)
+    }
+
+    /// Discovers and loads every plugin under `root` (or `root` itself).
+    pub fn load_from(&self, root: &Path) -> LoadReport {
+        let mut report = LoadReport::default();
+        let found = match discover(root) {
+            Ok(f) => f,
+            Err(e) => {
+                report.failed.push((
+                    root.display().to_string(),
+                    format!("cannot read the plugin directory: {e}"),
+                ));
+                return report;
+            }
+        };
+        let mut manifests: BTreeMap<String, LoadedManifest> = BTreeMap::new();
+        let mut broken = Vec::new();
+        for f in found {
+            match f {
+                Err((dir, errors)) => {
+                    report
+                        .failed
+                        .push((dir.display().to_string(), errors.to_string()));
+                    broken.push((dir, errors.to_string()));
+                }
+                Ok(m) => {
+                    let id = m.manifest.id().to_string();
+                    if let Some(first) = manifests.get(&id) {
+                        let why = format!(
+                            "duplicate plugin id {id}: also declared by {}; this copy is not loaded",
+                            first.dir.display()
+                        );
+                        report
+                            .failed
+                            .push((m.dir.display().to_string(), why.clone()));
+                        broken.push((m.dir.clone(), why));
+                    } else {
+                        manifests.insert(id, m);
+                    }
+                }
+            }
+        }
+        let nodes = manifests
+            .iter()
+            .map(|(id, m)| {
+                let node = order::Node {
+                    version: m.manifest.version(),
+                    deps: m
+                        .manifest
+                        .dependency_reqs()
+                        .map(|(d, r)| (d.to_string(), r))
+                        .collect(),
+                };
+                (id.clone(), node)
+            })
+            .collect();
+        let plan = order::plan(&nodes);
+        for (id, why) in &plan.excluded {
+            let m = &manifests[id];
+            report.failed.push((id.clone(), why.clone()));
+            self.insert(id, m, PluginState::Failed(why.clone()));
+        }
+        for id in &plan.order {
+            let m = &manifests[id];
+            let deps_ok = m
+                .manifest
+                .dependencies
+                .keys()
+                .all(|d| matches!(self.state(d), Some(PluginState::Active(_))));
+            let state = if !deps_ok {
+                PluginState::Failed("a dependency failed to load".into())
+            } else if self.services.db.plugin_enabled(id).ok().flatten() == Some(false) {
+                PluginState::Disabled
+            } else {
+                match self.build(m) {
+                    Ok(p) => PluginState::Active(Arc::new(p)),
+                    Err(e) => PluginState::Failed(e),
+                }
+            };
+            match &state {
+                PluginState::Active(_) => report.loaded.push(id.clone()),
+                PluginState::Disabled => report.disabled.push(id.clone()),
+                PluginState::Failed(why) => report.failed.push((id.clone(), why.clone())),
+            }
+            self.insert(id, m, state);
+        }
+        *self.broken.write().expect("broken lock") = broken;
+        report
+    }
+
+    fn insert(&self, id: &str, m: &LoadedManifest, state: PluginState) {
+        self.plugins.write().expect("plugins lock").insert(
+            id.to_string(),
+            PluginEntry {
+                dir: m.dir.clone(),
+                manifest: Arc::new(m.manifest.clone()),
+                state,
+                warnings: m.warnings.clone(),
+            },
+        );
+    }
+
+    /// Builds the plugin's context, runs its migrations and loads its entry.
+    fn build(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
+        let manifest = &m.manifest;
+        let id = manifest.id().to_string();
+        let prefix = table_prefix(&id);
+        if is_protected(&format!("{prefix}x")) {
+            return Err(format!(
+                "plugin {id}: its table prefix `{prefix}` is reserved by the server; choose another last id segment"
+            ));
+        }
+        self.services
+            .db
+            .claim_prefix(&prefix, &id)
+            .map_err(|e| e.to_string())?;
+        let ctx = Arc::new(PluginContext {
+            id: id.clone(),
+            table_prefix: prefix,
+            grants: Grants::from_manifest(manifest),
+            config: host_api::config::merged(&manifest.config, &id, &self.settings),
+            vfs: PluginFs::new(self.settings.vfs_root(&id)),
+            services: Arc::clone(&self.services),
+        });
+        host_api::db::migrate(&ctx, &m.dir).map_err(|e| format!("plugin {id}: {e}"))?;
+        let limits = Limits {
+            timeout: Duration::from_millis(manifest.timeout_ms()),
+            max_memory_bytes: manifest.max_memory_mb() as usize * 1024 * 1024,
+        };
+        let entry = manifest.entry();
+        match manifest.runtime() {
+            RuntimeKind::Wasm => {
+                let path = m.dir.join(entry);
+                let wasm = std::fs::read(&path)
+                    .map_err(|e| format!("plugin {id}: cannot read {}: {e}", path.display()))?;
+                let pool = InstancePolicy::Pooled(self.settings.runtime.pool_size);
+                self.runtime
+                    .load(ctx, entry, &wasm, limits, pool)
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!(
+                "plugin {id}: the {} runtime is not part of this build yet",
+                other.as_str()
+            )),
+        }
+    }
+
+    /// The state of a plugin.
+    pub fn state(&self, id: &str) -> Option<PluginState> {
+        self.plugins
+            .read()
+            .expect("plugins lock")
+            .get(id)
+            .map(|e| e.state.clone())
+    }
+
+    /// A known plugin.
+    pub fn entry(&self, id: &str) -> Option<PluginEntry> {
+        self.plugins.read().expect("plugins lock").get(id).cloned()
+    }
+
+    /// Every known plugin, by id.
+    pub fn entries(&self) -> Vec<(String, PluginEntry)> {
+        self.plugins
+            .read()
+            .expect("plugins lock")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Directories whose manifest could not be read, with why.
+    pub fn broken(&self) -> Vec<(PathBuf, String)> {
+        self.broken.read().expect("broken lock").clone()
+    }
+
+    /// The loaded plugin, if active.
+    pub fn plugin(&self, id: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+        match self.state(id) {
+            Some(PluginState::Active(p)) => Ok(p),
+            Some(PluginState::Disabled) => Err(CallError::Unavailable {
+                plugin: id.to_string(),
+                reason: "it is disabled".into(),
+            }),
+            Some(PluginState::Failed(why)) => Err(CallError::Unavailable {
+                plugin: id.to_string(),
+                reason: format!("it failed to load: {why}"),
+            }),
+            None => Err(CallError::Unavailable {
+                plugin: id.to_string(),
+                reason: "it is not installed".into(),
+            }),
+        }
+    }
+
+    /// Calls `hook` on one plugin with a JSON payload.
+    pub fn call_hook(
+        &self,
+        id: &str,
+        hook: &str,
+        payload: &str,
+    ) -> Result<CallOutcome<Option<String>>, CallFailure> {
+        self.plugin(id)?.call_hook(hook, payload, 0)
+    }
+
+    fn set_state(&self, id: &str, state: PluginState) {
+        if let Some(e) = self.plugins.write().expect("plugins lock").get_mut(id) {
+            e.state = state;
+        }
+    }
+
+    /// Turns a plugin off: its instances are dropped; it stays off across restarts.
+    pub fn disable(&self, id: &str) -> Result<(), ManagerError> {
+        self.entry(id)
+            .ok_or_else(|| ManagerError::NotFound(id.into()))?;
+        self.services.db.set_plugin_enabled(id, false)?;
+        self.set_state(id, PluginState::Disabled);
+        Ok(())
+    }
+
+    /// Turns a plugin back on (reloading it from its directory).
+    pub fn enable(&self, id: &str) -> Result<(), ManagerError> {
+        self.entry(id)
+            .ok_or_else(|| ManagerError::NotFound(id.into()))?;
+        self.services.db.set_plugin_enabled(id, true)?;
+        self.reload(id)
+    }
+
+    /// Reads the plugin's directory again and swaps the new version in. If the
+    /// new version cannot load, the old one keeps serving and the error is returned.
+    pub fn reload(&self, id: &str) -> Result<(), ManagerError> {
+        let entry = self
+            .entry(id)
+            .ok_or_else(|| ManagerError::NotFound(id.into()))?;
+        let m = Manifest::load(&entry.dir).map_err(|e| ManagerError::Load(e.to_string()))?;
+        if m.manifest.id() != id {
+            return Err(ManagerError::Load(format!(
+                "{} now declares id {}; unload {id} and load the new plugin instead",
+                entry.dir.display(),
+                m.manifest.id()
+            )));
+        }
+        if self.services.db.plugin_enabled(id)? == Some(false) {
+            self.insert(id, &m, PluginState::Disabled);
+            return Ok(());
+        }
+        match self.build(&m) {
+            Ok(p) => {
+                self.insert(id, &m, PluginState::Active(Arc::new(p)));
+                Ok(())
+            }
+            Err(why) => {
+                if !matches!(entry.state, PluginState::Active(_)) {
+                    self.insert(id, &m, PluginState::Failed(why.clone()));
+                }
+                Err(ManagerError::Load(why))
+            }
+        }
+    }
+
+    /// Forgets a plugin until the next `load_all`; calls in flight finish.
+    pub fn unload(&self, id: &str) -> Result<(), ManagerError> {
+        self.plugins
+            .write()
+            .expect("plugins lock")
+            .remove(id)
+            .map(|_| ())
+            .ok_or_else(|| ManagerError::NotFound(id.into()))
+    }
+}

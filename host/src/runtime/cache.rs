@@ -1,0 +1,64 @@
+//! Compiled components on disk, keyed by the wasm's content hash and the
+//! engine's compatibility hash, so a restart compiles nothing it compiled
+//! before. The cache directory must be trusted: loading a compiled artifact
+//! runs its machine code.
+
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// A directory of `.cwasm` files.
+pub struct CompileCache {
+    dir: PathBuf,
+    engine_key: String,
+}
+
+impl CompileCache {
+    /// A cache in `dir` for artifacts of `engine`.
+    pub fn new(dir: &Path, engine: &Engine) -> CompileCache {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        CompileCache {
+            dir: dir.to_path_buf(),
+            engine_key: format!("{:016x}", h.finish()),
+        }
+    }
+
+    fn path_for(&self, wasm: &[u8]) -> PathBuf {
+        let digest = Sha256::digest(wasm);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{hex}-{}.cwasm", self.engine_key))
+    }
+
+    /// The compiled component, from the cache or compiled now (and stored).
+    pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
+        let path = self.path_for(wasm);
+        if path.is_file() {
+            // SAFETY: the file was written by `precompile_component` of an engine
+            // with the same compatibility hash, in the server's own data directory.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    tracing::warn!("discarding cached {}: {e}", path.display());
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        let compiled = engine.precompile_component(wasm)?;
+        if let Err(e) = self.store(&path, &compiled) {
+            tracing::warn!("cannot write the compile cache {}: {e}", path.display());
+        }
+        // SAFETY: `compiled` was produced just now by this engine.
+        unsafe { Component::deserialize(engine, &compiled) }
+    }
+
+    fn store(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)
+    }
+}

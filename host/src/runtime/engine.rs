@@ -1,0 +1,76 @@
+//! The one `wasmtime::Engine`: component model, epoch interruption, and the
+//! pooling allocator with copy-on-write memory images.
+//!
+//! Trade-offs of the knobs (all in [`RuntimeSettings`]):
+//!
+//! - **pooling** reserves address space for `pool_slots` instances up front
+//!   (each memory slot spans `max_memory_mb` plus guard pages) and makes
+//!   instantiation a matter of resetting a slot. Where the reservation is
+//!   refused (a low `ulimit -v`, a 32-bit address space), the engine falls back
+//!   to on-demand allocation: slower instantiation, same behaviour.
+//! - **epoch interruption** costs a check on loop back-edges and function
+//!   entries, far cheaper than fuel; deadlines are as precise as
+//!   `epoch_tick_ms`.
+//! - **copy-on-write images** map a module's initial memory from one shared
+//!   image, so a fresh instance costs page faults, not a copy.
+
+use crate::settings::RuntimeSettings;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+/// Core instances reserved per component slot (a component holds its main
+/// module plus a few adapter and shim modules).
+const CORE_INSTANCES_PER_SLOT: u32 = 4;
+
+fn base_config() -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true)
+        .epoch_interruption(true)
+        .memory_init_cow(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true)
+        .wasm_exceptions(true)
+        .max_wasm_stack(1024 * 1024);
+    c
+}
+
+fn pooling_config(s: &RuntimeSettings) -> PoolingAllocationConfig {
+    let mut p = PoolingAllocationConfig::default();
+    let slots = s.pool_slots.max(1);
+    p.total_component_instances(slots)
+        .total_core_instances(slots * CORE_INSTANCES_PER_SLOT)
+        .total_memories(slots)
+        .total_tables(slots * 2)
+        .max_memory_size(s.max_memory_mb as usize * 1024 * 1024);
+    p
+}
+
+/// Builds the engine; returns whether the pooling allocator is in use.
+pub fn build(s: &RuntimeSettings) -> wasmtime::Result<(Engine, bool)> {
+    if s.pooling {
+        let mut c = base_config();
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(s)));
+        match Engine::new(&c) {
+            Ok(engine) => return Ok((engine, true)),
+            Err(e) => tracing::warn!(
+                "the pooling allocator could not reserve its memory ({e}); falling back to on-demand allocation"
+            ),
+        }
+    }
+    Ok((Engine::new(&base_config())?, false))
+}
+
+/// Increments the engine's epoch every `tick` until the engine is dropped.
+pub fn start_ticker(engine: &Engine, tick_ms: u64) {
+    let weak = engine.weak();
+    let tick = std::time::Duration::from_millis(tick_ms.max(1));
+    std::thread::Builder::new()
+        .name("raisfast-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(tick);
+            }
+        })
+        .expect("spawning the epoch thread");
+}

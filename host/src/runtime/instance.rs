@@ -1,0 +1,330 @@
+//! A loaded plugin: its linked component (`PluginPre`), its limits, and how
+//! its instances are kept.
+//!
+//! Two instance policies:
+//!
+//! - **fresh** (script plugins): every call gets a new instance and drops it,
+//!   so nothing leaks between calls;
+//! - **pooled** (wasm plugins, as the seed describes): `pool_size` instances
+//!   used round-robin; state in an instance persists between its calls.
+//!
+//! Either way, an instance that traps, times out or runs out of memory is
+//! discarded; the next call gets a new one.
+
+use super::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
+use super::bindings::{Plugin, PluginPre};
+use super::error::{CallError, CallFailure};
+use super::state::HostState;
+use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+type GuestResult<T> = wasmtime::Result<Result<T, super::bindings::raisfast::plugin::types::Error>>;
+use std::time::{Duration, Instant};
+use wasmtime::{Engine, Store, Trap};
+
+/// Limits applied to every call of one plugin.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deadline of one call.
+    pub timeout: Duration,
+    /// Memory cap of one instance in bytes.
+    pub max_memory_bytes: usize,
+}
+
+/// How a plugin's instances are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstancePolicy {
+    /// A new instance for every call.
+    Fresh,
+    /// This many instances, used round-robin.
+    Pooled(usize),
+}
+
+/// What a call returned, with what the plugin did on the way.
+#[derive(Debug, Clone)]
+pub struct CallOutcome<T> {
+    /// The value returned.
+    pub value: T,
+    /// Log lines written.
+    pub logs: Vec<LogLine>,
+    /// Events emitted, to deliver.
+    pub events: Vec<EmittedEvent>,
+    /// Host calls refused.
+    pub denials: u32,
+    /// Wall-clock time of the call.
+    pub elapsed: Duration,
+}
+
+/// Counters of one loaded plugin.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Calls made.
+    pub calls: AtomicU64,
+    /// Calls that failed.
+    pub errors: AtomicU64,
+    /// Calls stopped at their deadline.
+    pub timeouts: AtomicU64,
+    /// Host calls refused for a missing permission.
+    pub denials: AtomicU64,
+    /// Failures since the last success.
+    pub consecutive_failures: AtomicU64,
+    /// The last failure's message.
+    pub last_error: Mutex<Option<String>>,
+}
+
+struct Live {
+    store: Store<HostState>,
+    plugin: Plugin,
+}
+
+/// A plugin ready to be called.
+pub struct LoadedPlugin {
+    ctx: Arc<PluginContext>,
+    pre: PluginPre<HostState>,
+    engine: Engine,
+    limits: Limits,
+    epoch_tick_ms: u64,
+    slots: Vec<Mutex<Option<Live>>>,
+    next: AtomicUsize,
+    /// Call counters.
+    pub metrics: Metrics,
+}
+
+impl LoadedPlugin {
+    pub(crate) fn new(
+        ctx: Arc<PluginContext>,
+        pre: PluginPre<HostState>,
+        engine: Engine,
+        limits: Limits,
+        policy: InstancePolicy,
+        epoch_tick_ms: u64,
+    ) -> LoadedPlugin {
+        let n = match policy {
+            InstancePolicy::Fresh => 0,
+            InstancePolicy::Pooled(n) => n.max(1),
+        };
+        LoadedPlugin {
+            ctx,
+            pre,
+            engine,
+            limits,
+            epoch_tick_ms,
+            slots: (0..n).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The plugin id.
+    pub fn id(&self) -> &str {
+        &self.ctx.id
+    }
+
+    /// What the host API knows of the plugin.
+    pub fn context(&self) -> &Arc<PluginContext> {
+        &self.ctx
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Runs `handle(hook, payload)`: a hook, event, cron job or lifecycle call.
+    pub fn call_hook(
+        &self,
+        hook: &str,
+        payload: &str,
+        event_depth: u32,
+    ) -> Result<CallOutcome<Option<String>>, CallFailure> {
+        self.call(hook, event_depth, |store, p| {
+            p.raisfast_plugin_guest()
+                .call_handle(store, hook, &payload.to_string())
+        })
+    }
+
+    /// Runs `route(request)` for one of the plugin's routes.
+    pub fn call_route(
+        &self,
+        request: &RouteRequest,
+    ) -> Result<CallOutcome<RouteResponse>, CallFailure> {
+        self.call(&request.handler, 0, |store, p| {
+            p.raisfast_plugin_guest().call_route(store, request)
+        })
+    }
+
+    fn instantiate(&self) -> Result<Live, CallError> {
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(Arc::clone(&self.ctx), self.limits.max_memory_bytes),
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(self.deadline_ticks());
+        let plugin = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| CallError::Instantiate {
+                plugin: self.ctx.id.clone(),
+                message: format!("{e:#}"),
+            })?;
+        Ok(Live { store, plugin })
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        (self.limits.timeout.as_millis() as u64).div_ceil(self.epoch_tick_ms) + 1
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Option<Live>> {
+        let n = self.slots.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(guard) = self.slots[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.slots[start % n]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn call<T>(
+        &self,
+        hook: &str,
+        event_depth: u32,
+        f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
+    ) -> Result<CallOutcome<T>, CallFailure> {
+        self.metrics.calls.fetch_add(1, Ordering::Relaxed);
+        let result = if self.slots.is_empty() {
+            self.instantiate()
+                .map_err(CallFailure::from)
+                .and_then(|mut live| self.run(&mut live, hook, event_depth, f).0)
+        } else {
+            let mut guard = self.slot();
+            if guard.is_none() {
+                match self.instantiate() {
+                    Ok(live) => *guard = Some(live),
+                    Err(e) => {
+                        self.failed(&e);
+                        return Err(e.into());
+                    }
+                }
+            }
+            let live = guard.as_mut().expect("filled above");
+            let (result, poisoned) = self.run(live, hook, event_depth, f);
+            if poisoned {
+                // A trapped instance must never run again.
+                *guard = None;
+            }
+            result
+        };
+        match &result {
+            Ok(_) => self
+                .metrics
+                .consecutive_failures
+                .store(0, Ordering::Relaxed),
+            Err(e) => self.failed(&e.error),
+        }
+        result
+    }
+
+    /// Runs one call on `live`; also says whether the instance trapped.
+    fn run<T>(
+        &self,
+        live: &mut Live,
+        hook: &str,
+        event_depth: u32,
+        f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
+    ) -> (Result<CallOutcome<T>, CallFailure>, bool) {
+        let started = Instant::now();
+        let data = live.store.data_mut();
+        data.call = CallState::new(hook, self.limits.timeout, event_depth);
+        data.limiter.memory_refused = false;
+        live.store.set_epoch_deadline(self.deadline_ticks());
+        let result = f(&mut live.store, &live.plugin);
+        // Ending the call drops its database connection: an open transaction rolls back.
+        let call = std::mem::replace(
+            &mut live.store.data_mut().call,
+            CallState::new("", Duration::ZERO, 0),
+        );
+        let memory_refused = live.store.data().limiter.memory_refused;
+        self.metrics
+            .denials
+            .fetch_add(u64::from(call.denials), Ordering::Relaxed);
+        match result {
+            Ok(Ok(value)) => {
+                let outcome = CallOutcome {
+                    value,
+                    logs: call.logs,
+                    events: call.events,
+                    denials: call.denials,
+                    elapsed: started.elapsed(),
+                };
+                (Ok(outcome), false)
+            }
+            Ok(Err(e)) => {
+                let error = CallError::Plugin {
+                    plugin: self.ctx.id.clone(),
+                    hook: hook.to_string(),
+                    error: HostError::from(e),
+                };
+                let logs = call.logs;
+                (Err(CallFailure { error, logs }), false)
+            }
+            Err(trap) => {
+                let error = self.classify(hook, trap, memory_refused);
+                let logs = call.logs;
+                (Err(CallFailure { error, logs }), true)
+            }
+        }
+    }
+
+    fn classify(&self, hook: &str, trap: wasmtime::Error, memory_refused: bool) -> CallError {
+        let plugin = self.ctx.id.clone();
+        let hook = hook.to_string();
+        match trap.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => CallError::Timeout {
+                plugin,
+                hook,
+                timeout_ms: self.limits.timeout.as_millis() as u64,
+            },
+            Some(Trap::StackOverflow) => CallError::StackOverflow { plugin, hook },
+            _ if memory_refused => CallError::OutOfMemory {
+                plugin,
+                hook,
+                limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
+            },
+            _ => CallError::Trap {
+                plugin,
+                hook,
+                message: trap_message(&trap),
+            },
+        }
+    }
+
+    fn failed(&self, e: &CallError) {
+        self.metrics.errors.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .consecutive_failures
+            .fetch_add(1, Ordering::Relaxed);
+        if e.is_timeout() {
+            self.metrics.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        *self.metrics.last_error.lock().expect("metrics lock") = Some(e.to_string());
+    }
+}
+
+/// The trap's reason and the top frames of its wasm backtrace.
+fn trap_message(e: &wasmtime::Error) -> String {
+    let mut msg = match e.downcast_ref::<Trap>() {
+        Some(t) => t.to_string(),
+        None => e.to_string(),
+    };
+    if let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() {
+        for frame in bt.frames().iter().take(4) {
+            let name = frame.func_name().unwrap_or("<unknown>");
+            msg.push_str(&format!("\n    at {name}"));
+        }
+    }
+    msg
+}

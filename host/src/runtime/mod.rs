@@ -1,0 +1,146 @@
+//! The wasm runtime: one engine, one linker with the whole host API, and the
+//! plugins loaded into it.
+//!
+//! Every plugin, whatever its language, is a WebAssembly component run by
+//! this module: it is compiled once (and cached on disk), linked once
+//! (`InstancePre`), and instantiated per call or per pool slot
+//! ([`instance`]). A call has a deadline (epoch interruption), a memory cap
+//! (a resource limiter) and a stack limit; breaking one fails that call only.
+
+pub mod bindings;
+mod cache;
+mod engine;
+mod error;
+mod instance;
+mod state;
+
+pub use error::{CallError, CallFailure, LoadError};
+pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, Metrics};
+pub use state::HostState;
+
+use crate::host_api::{self, PluginContext};
+use crate::settings::Settings;
+use bindings::PluginPre;
+use std::sync::Arc;
+use wasmtime::Engine;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+/// The engine, the linker and the compile cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: Option<cache::CompileCache>,
+    pooling: bool,
+    max_memory_mb: u32,
+    epoch_tick_ms: u64,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling when possible), links the host API and WASI,
+    /// and starts the epoch ticker.
+    pub fn new(settings: &Settings) -> wasmtime::Result<Runtime> {
+        let rs = &settings.runtime;
+        let (engine, pooling) = engine::build(rs)?;
+        engine::start_ticker(&engine, rs.epoch_tick_ms);
+        let mut linker = Linker::new(&engine);
+        // Components built for wasm32-wasip2 import WASI even when unused: the
+        // context is empty (no files, no environment, no network).
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        bindings::raisfast::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )?;
+        host_api::db::add_to_linker(&mut linker)?;
+        host_api::http::add_to_linker(&mut linker)?;
+        host_api::vfs::add_to_linker(&mut linker)?;
+        host_api::kv::add_to_linker(&mut linker)?;
+        host_api::config::add_to_linker(&mut linker)?;
+        host_api::events::add_to_linker(&mut linker)?;
+        host_api::log::add_to_linker(&mut linker)?;
+        host_api::ids::add_to_linker(&mut linker)?;
+        let cache = rs
+            .compile_cache
+            .then(|| cache::CompileCache::new(&settings.cache_dir(), &engine));
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            pooling,
+            max_memory_mb: rs.max_memory_mb,
+            epoch_tick_ms: rs.epoch_tick_ms,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether the pooling allocator is in use (else on-demand allocation).
+    pub fn uses_pooling(&self) -> bool {
+        self.pooling
+    }
+
+    /// Compiles a component, through the on-disk cache when enabled.
+    pub fn compile(&self, wasm: &[u8]) -> wasmtime::Result<Component> {
+        match &self.cache {
+            Some(c) => c.load_or_compile(&self.engine, wasm),
+            None => Component::new(&self.engine, wasm),
+        }
+    }
+
+    fn link(&self, component: &Component) -> wasmtime::Result<PluginPre<HostState>> {
+        self.linker
+            .instantiate_pre(component)
+            .and_then(PluginPre::new)
+    }
+
+    /// Checks that a compiled component fits the `plugin` world: it imports
+    /// nothing the host lacks and exports `guest`.
+    pub fn link_check(&self, component: &Component) -> Result<(), String> {
+        self.link(component)
+            .map(|_| ())
+            .map_err(|e| format!("does not fit the raisfast:plugin@0.1.0 `plugin` world: {e:#}"))
+    }
+
+    /// Compiles and links a plugin's component.
+    pub fn load(
+        &self,
+        ctx: Arc<PluginContext>,
+        entry: &str,
+        wasm: &[u8],
+        limits: Limits,
+        policy: InstancePolicy,
+    ) -> Result<LoadedPlugin, LoadError> {
+        let plugin = ctx.id.clone();
+        let mb = limits.max_memory_bytes / (1024 * 1024);
+        if mb > self.max_memory_mb as usize {
+            return Err(LoadError::Limits {
+                plugin,
+                message: format!(
+                    "max_memory_mb = {mb} is above the server's limit of {} ([runtime] max_memory_mb in raisfast.toml)",
+                    self.max_memory_mb
+                ),
+            });
+        }
+        let component = self.compile(wasm).map_err(|e| LoadError::Compile {
+            plugin: plugin.clone(),
+            path: entry.to_string(),
+            message: format!("{e:#}"),
+        })?;
+        let pre = self.link(&component).map_err(|e| LoadError::Link {
+            plugin: plugin.clone(),
+            message: format!(
+                "{entry} does not fit the raisfast:plugin@0.1.0 `plugin` world: {e:#}"
+            ),
+        })?;
+        Ok(LoadedPlugin::new(
+            ctx,
+            pre,
+            self.engine.clone(),
+            limits,
+            policy,
+            self.epoch_tick_ms,
+        ))
+    }
+}

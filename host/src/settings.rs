@@ -1,0 +1,271 @@
+//! Operator settings: `raisfast.toml` (every key optional) and `RAISFAST_*`
+//! environment variables, which win over the file.
+//!
+//! ```toml
+//! data_dir = "data"
+//! plugin_dir = "extensions/plugins"
+//!
+//! [runtime]
+//! pool_size = 4            # instances kept per wasm plugin
+//!
+//! [http]
+//! allowed_private_networks = ["10.1.0.0/16"]   # reachable despite being private
+//!
+//! [plugins."com.example.crm".config]
+//! api_key = "..."          # overrides the plugin's own [config]
+//! ```
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Errors reading the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The settings file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid settings TOML.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The settings file.
+        path: PathBuf,
+        /// TOML's message, with line and column.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Every operator setting.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the database, plugin files and the compile cache live.
+    pub data_dir: PathBuf,
+    /// Where plugins are discovered, one directory each.
+    pub plugin_dir: PathBuf,
+    /// The wasm runtime.
+    pub runtime: RuntimeSettings,
+    /// Outbound HTTP from plugins.
+    pub http: HttpSettings,
+    /// Plugin filesystems.
+    pub vfs: VfsSettings,
+    /// Plugin KV stores.
+    pub kv: KvSettings,
+    /// Public site settings plugins may be granted.
+    pub site: SiteSettings,
+    /// Per-plugin operator overrides, keyed by plugin id.
+    pub plugins: BTreeMap<String, PluginOverrides>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("data"),
+            plugin_dir: PathBuf::from("extensions/plugins"),
+            runtime: RuntimeSettings::default(),
+            http: HttpSettings::default(),
+            vfs: VfsSettings::default(),
+            kv: KvSettings::default(),
+            site: SiteSettings::default(),
+            plugins: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[runtime]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeSettings {
+    /// Instances kept per wasm plugin, used round-robin. More serve more
+    /// concurrent calls; each holds its own memory.
+    pub pool_size: usize,
+    /// Largest `max_memory_mb` a manifest may ask for. The pooling allocator
+    /// reserves address space for this much per instance slot.
+    pub max_memory_mb: u32,
+    /// Instance slots reserved by the pooling allocator. More slots allow more
+    /// instances at once and reserve more virtual address space.
+    pub pool_slots: u32,
+    /// Use the pooling allocator (falls back to on-demand allocation when the
+    /// address space cannot be reserved).
+    pub pooling: bool,
+    /// Keep compiled plugins on disk under `data_dir/cache` so that a restart
+    /// compiles nothing.
+    pub compile_cache: bool,
+    /// Granularity of call deadlines in milliseconds: a ticker thread wakes this
+    /// often. Lower is more precise and costs more wake-ups.
+    pub epoch_tick_ms: u64,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        RuntimeSettings {
+            pool_size: 4,
+            max_memory_mb: 256,
+            pool_slots: 1000,
+            pooling: true,
+            compile_cache: true,
+            epoch_tick_ms: 10,
+        }
+    }
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Networks plugins may reach although they are loopback, private or
+    /// link-local (e.g. `["127.0.0.1/32"]` for a local service). Empty by default.
+    pub allowed_private_networks: Vec<IpNet>,
+    /// Largest response body in bytes.
+    pub max_response_bytes: u64,
+    /// Longest request, in milliseconds.
+    pub max_timeout_ms: u64,
+    /// Redirects followed (each one checked again).
+    pub max_redirects: u32,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            allowed_private_networks: Vec::new(),
+            max_response_bytes: 10 * 1024 * 1024,
+            max_timeout_ms: 30_000,
+            max_redirects: 5,
+        }
+    }
+}
+
+/// `[vfs]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VfsSettings {
+    /// Largest file in bytes.
+    pub max_file_bytes: u64,
+    /// Largest total per plugin in bytes.
+    pub max_total_bytes: u64,
+}
+
+impl Default for VfsSettings {
+    fn default() -> Self {
+        VfsSettings {
+            max_file_bytes: 8 * 1024 * 1024,
+            max_total_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[kv]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KvSettings {
+    /// Largest value in bytes of JSON.
+    pub max_value_bytes: usize,
+    /// Most keys per plugin.
+    pub max_keys: u64,
+}
+
+impl Default for KvSettings {
+    fn default() -> Self {
+        KvSettings {
+            max_value_bytes: 1024 * 1024,
+            max_keys: 100_000,
+        }
+    }
+}
+
+/// `[site]`: public settings, readable by plugins granted them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteSettings {
+    /// The site's name.
+    pub name: String,
+    /// The site's public URL.
+    pub url: String,
+    /// A one-line description.
+    pub description: String,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        SiteSettings {
+            name: "RaisFast".into(),
+            url: "http://127.0.0.1:8080".into(),
+            description: String::new(),
+        }
+    }
+}
+
+/// `[plugins."ID"]`: what the operator sets for one plugin.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginOverrides {
+    /// Keys replacing the plugin's own `[config]` values.
+    pub config: toml::Table,
+}
+
+impl Settings {
+    /// Reads `path` if it exists (defaults otherwise), then applies `RAISFAST_*`
+    /// environment variables.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let mut s = if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            toml::from_str(&text).map_err(|e| SettingsError::Parse {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?
+        } else {
+            Settings::default()
+        };
+        s.apply_env(|k| std::env::var(k).ok())?;
+        Ok(s)
+    }
+
+    /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR` and `RAISFAST_POOL_SIZE`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
+        if let Some(v) = get("RAISFAST_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("RAISFAST_PLUGIN_DIR") {
+            self.plugin_dir = v.into();
+        }
+        if let Some(v) = get("RAISFAST_POOL_SIZE") {
+            self.runtime.pool_size = v.parse().map_err(|_| SettingsError::Env {
+                name: "RAISFAST_POOL_SIZE".into(),
+                message: format!("`{v}` is not a number"),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Where compiled plugins are cached.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("raisfast.db")
+    }
+
+    /// The root of a plugin's virtual filesystem.
+    pub fn vfs_root(&self, plugin_id: &str) -> PathBuf {
+        self.data_dir.join("plugins").join(plugin_id).join("files")
+    }
+}

@@ -1,0 +1,338 @@
+//! The embedded SQLite database: one file under the data directory, WAL mode,
+//! a small pool of connections, the core schema and who owns which table prefix.
+//!
+//! All storage goes through this module so that another backend can come later.
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// A plugin's table prefix is owned by another plugin.
+    #[error(
+        "table prefix `{prefix}` belongs to plugin {owner}; plugin {plugin} cannot own it (rename its id's last segment)"
+    )]
+    PrefixTaken {
+        /// The contested prefix.
+        prefix: String,
+        /// Its owner.
+        owner: String,
+        /// The plugin that asked for it.
+        plugin: String,
+    },
+}
+
+/// The core schema, one migration per entry; `PRAGMA user_version` counts those applied.
+const CORE_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    email TEXT,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'user',
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE content (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    slug TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'draft',
+    data TEXT NOT NULL DEFAULT '{}',
+    author_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    published_at INTEGER
+);
+CREATE TABLE comments (
+    id TEXT PRIMARY KEY,
+    content_id TEXT NOT NULL REFERENCES content(id) ON DELETE CASCADE,
+    author_id TEXT,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE raisfast_kv (
+    plugin_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (plugin_id, key)
+) WITHOUT ROWID;
+CREATE TABLE raisfast_plugin_prefixes (
+    prefix TEXT PRIMARY KEY,
+    plugin_id TEXT NOT NULL
+);
+CREATE TABLE raisfast_plugin_state (
+    plugin_id TEXT PRIMARY KEY,
+    enabled INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE raisfast_plugin_migrations (
+    plugin_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL,
+    PRIMARY KEY (plugin_id, name)
+);
+"#];
+
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 16;
+
+/// The server's database.
+pub struct Database {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    prefixes: RwLock<BTreeMap<String, String>>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database file and brings the core schema up to date.
+    pub fn open(path: &Path) -> Result<Arc<Database>, StoreError> {
+        let db = Database {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            prefixes: RwLock::new(BTreeMap::new()),
+        };
+        let conn = db.connect()?;
+        db.migrate(&conn)?;
+        let prefixes = {
+            let mut stmt = conn
+                .prepare("SELECT prefix, plugin_id FROM raisfast_plugin_prefixes")
+                .map_err(|e| db.err(e))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<Result<BTreeMap<String, String>, _>>())
+                .map_err(|e| db.err(e))?
+        };
+        *db.prefixes.write().expect("prefix lock") = prefixes;
+        db.idle.lock().expect("pool lock").push(conn);
+        Ok(Arc::new(db))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Wraps a SQLite error with the database path.
+    pub fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| self.err(e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .and_then(|_| conn.pragma_update(None, "journal_mode", "WAL"))
+            .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+            .map_err(|e| self.err(e))?;
+        Ok(conn)
+    }
+
+    fn migrate(&self, conn: &Connection) -> Result<(), StoreError> {
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let version = version.max(0) as usize;
+        for (i, sql) in CORE_MIGRATIONS.iter().enumerate().skip(version) {
+            let batch = format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
+            conn.execute_batch(&batch).map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// A connection from the pool, returned to it when dropped.
+    pub fn connection(self: &Arc<Self>) -> Result<PooledConnection, StoreError> {
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => self.connect()?,
+        };
+        Ok(PooledConnection {
+            conn: Some(conn),
+            db: Arc::clone(self),
+        })
+    }
+
+    /// Records that `plugin_id` owns tables starting with `prefix`. Fails when another
+    /// plugin owns it, or a prefix that overlaps it.
+    pub fn claim_prefix(self: &Arc<Self>, prefix: &str, plugin_id: &str) -> Result<(), StoreError> {
+        let taken = |owner: &str| StoreError::PrefixTaken {
+            prefix: prefix.to_string(),
+            owner: owner.to_string(),
+            plugin: plugin_id.to_string(),
+        };
+        {
+            let prefixes = self.prefixes.read().expect("prefix lock");
+            for (p, owner) in prefixes.iter() {
+                if owner != plugin_id && (p.starts_with(prefix) || prefix.starts_with(p.as_str())) {
+                    return Err(taken(owner));
+                }
+            }
+            if prefixes.get(prefix).map(String::as_str) == Some(plugin_id) {
+                return Ok(());
+            }
+        }
+        let conn = self.connection()?;
+        let owner: Option<String> = conn
+            .query_row(
+                "INSERT INTO raisfast_plugin_prefixes (prefix, plugin_id) VALUES (?1, ?2)
+                 ON CONFLICT(prefix) DO UPDATE SET prefix = prefix RETURNING plugin_id",
+                [prefix, plugin_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match owner {
+            Some(o) if o != plugin_id => Err(taken(&o)),
+            _ => {
+                self.prefixes
+                    .write()
+                    .expect("prefix lock")
+                    .insert(prefix.to_string(), plugin_id.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// The plugin that owns `table` by its prefix, if any.
+    pub fn table_owner(&self, table: &str) -> Option<String> {
+        let t = table.to_ascii_lowercase();
+        self.prefixes
+            .read()
+            .expect("prefix lock")
+            .iter()
+            .find(|(p, _)| t.starts_with(p.as_str()))
+            .map(|(_, owner)| owner.clone())
+    }
+
+    /// Releases every prefix held by `plugin_id` (on purge).
+    pub fn release_prefixes(&self, plugin_id: &str) -> Result<(), StoreError> {
+        let conn = self.connect()?;
+        conn.execute(
+            "DELETE FROM raisfast_plugin_prefixes WHERE plugin_id = ?1",
+            [plugin_id],
+        )
+        .map_err(|e| self.err(e))?;
+        self.prefixes
+            .write()
+            .expect("prefix lock")
+            .retain(|_, owner| owner != plugin_id);
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Whether the operator enabled (`Some(true)`) or disabled the plugin; `None` if never set.
+    pub fn plugin_enabled(self: &Arc<Self>, plugin_id: &str) -> Result<Option<bool>, StoreError> {
+        self.connection()?
+            .query_row(
+                "SELECT enabled FROM raisfast_plugin_state WHERE plugin_id = ?1",
+                [plugin_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records that the plugin is enabled or disabled (kept across restarts).
+    pub fn set_plugin_enabled(
+        self: &Arc<Self>,
+        plugin_id: &str,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        self.connection()?
+            .execute(
+                "INSERT INTO raisfast_plugin_state (plugin_id, enabled, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(plugin_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+                rusqlite::params![plugin_id, enabled, now_ms()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// A pooled connection; goes back to the pool on drop unless it is mid-transaction.
+pub struct PooledConnection {
+    conn: Option<Connection>,
+    db: Arc<Database>,
+}
+
+impl Deref for PooledConnection {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("connection present until drop")
+    }
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return; // a connection we cannot reset is closed, not reused
+        }
+        let mut idle = self.db.idle.lock().expect("pool lock");
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_owned_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&dir.path().join("t.db")).unwrap();
+        db.claim_prefix("crm_", "com.a.crm").unwrap();
+        db.claim_prefix("crm_", "com.a.crm").unwrap();
+        assert!(db.claim_prefix("crm_", "com.b.crm").is_err());
+        assert!(db.claim_prefix("crm_x_", "com.b.crm-x").is_err());
+        assert_eq!(db.table_owner("CRM_deals").as_deref(), Some("com.a.crm"));
+        drop(db);
+        let db = Database::open(&dir.path().join("t.db")).unwrap();
+        assert!(db.claim_prefix("crm_", "com.b.crm").is_err());
+    }
+}
