@@ -102,9 +102,11 @@ pub struct RuntimeSettings {
     /// Use the pooling allocator (falls back to on-demand allocation when the
     /// address space cannot be reserved).
     pub pooling: bool,
-    /// Keep compiled plugins on disk under `data_dir/cache` so that a restart
-    /// compiles nothing.
+    /// Keep compiled plugins on disk so that a restart compiles nothing.
     pub compile_cache: bool,
+    /// Where compiled plugins are kept (default `data_dir/cache`). Must be trusted:
+    /// a cached artifact is machine code the server runs.
+    pub cache_dir: Option<PathBuf>,
     /// Granularity of call deadlines in milliseconds: a ticker thread wakes this
     /// often. Lower is more precise and costs more wake-ups.
     pub epoch_tick_ms: u64,
@@ -118,6 +120,7 @@ impl Default for RuntimeSettings {
             pool_slots: 1000,
             pooling: true,
             compile_cache: true,
+            cache_dir: None,
             epoch_tick_ms: 10,
         }
     }
@@ -256,7 +259,10 @@ impl Settings {
 
     /// Where compiled plugins are cached.
     pub fn cache_dir(&self) -> PathBuf {
-        self.data_dir.join("cache")
+        self.runtime
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 
     /// The database file.

@@ -35,6 +35,16 @@ impl Request {
         find(&self.0.params, name)
     }
 
+    /// Every `:name` parameter, in order.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.0.params
+    }
+
+    /// Every query-string pair, in order.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.0.query
+    }
+
     /// The first query-string value of `name`.
     pub fn query(&self, name: &str) -> Option<&str> {
         find(&self.0.query, name)

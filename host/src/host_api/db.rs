@@ -68,6 +68,32 @@ impl CallConnection {
         r
     }
 
+    /// Prepares one statement under the plugin's rules.
+    fn prepare(&self, sql: &str) -> Result<rusqlite::Statement<'_>, HostError> {
+        self.policy.begin_statement(&self.conn).map_err(sql_error)?;
+        let stmt = self.conn.prepare(sql).map_err(|e| self.error(e))?;
+        self.policy
+            .finish_statement()
+            .map_err(|m| HostError::Denied(format!("database: {m}")))?;
+        Ok(stmt)
+    }
+
+    /// Runs every statement of `sql` in order under the plugin's rules.
+    fn run_batch(&self, sql: &str) -> Result<(), HostError> {
+        use rusqlite::fallible_iterator::FallibleIterator;
+        let mut batch = rusqlite::Batch::new(&self.conn, sql);
+        loop {
+            self.policy.begin_statement(&self.conn).map_err(sql_error)?;
+            let next = batch.next().map_err(|e| self.error(e))?;
+            let Some(mut stmt) = next else { return Ok(()) };
+            self.policy
+                .finish_statement()
+                .map_err(|m| HostError::Denied(format!("database: {m}")))?;
+            let mut rows = stmt.raw_query();
+            while rows.next().map_err(|e| self.error(e))?.is_some() {}
+        }
+    }
+
     /// Converts a SQLite error, preferring the authorizer's reason for a denial.
     fn error(&self, e: rusqlite::Error) -> HostError {
         if let Some(reason) = self.policy.take_denial() {
@@ -112,6 +138,9 @@ pub fn sql_error(e: rusqlite::Error) -> HostError {
         rusqlite::Error::InvalidParameterCount(..) | rusqlite::Error::InvalidParameterName(_) => {
             HostError::Invalid(format!("database: {e}"))
         }
+        rusqlite::Error::SqlInputError { msg, offset, .. } => {
+            HostError::Invalid(format!("database: {msg} (at offset {offset})"))
+        }
         _ => HostError::Failed(format!("database: {e}")),
     }
 }
@@ -134,14 +163,12 @@ pub fn query(
     params: &str,
 ) -> Result<String, HostError> {
     let c = connection(ctx, call)?;
-    c.policy.take_denial();
-    let mut stmt = c.conn.prepare(sql).map_err(|e| c.error(e))?;
+    let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
-    let rows = values::rows_to_json(&mut stmt).map_err(|e| match e {
+    values::rows_to_json(&mut stmt).map_err(|e| match e {
         values::RowsError::Sql(e) => c.error(e),
         values::RowsError::Host(h) => h,
-    });
-    rows
+    })
 }
 
 /// Runs one statement and reports what it changed.
@@ -152,8 +179,7 @@ pub fn execute(
     params: &str,
 ) -> Result<wit::ExecResult, HostError> {
     let c = connection(ctx, call)?;
-    c.policy.take_denial();
-    let mut stmt = c.conn.prepare(sql).map_err(|e| c.error(e))?;
+    let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
     let mut rows = stmt.raw_query();
     while rows.next().map_err(|e| c.error(e))?.is_some() {}
@@ -255,7 +281,7 @@ pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>
         let sql = std::fs::read_to_string(&file).map_err(|e| format!("migrations/{name}: {e}"))?;
         c.host(|conn| conn.execute_batch("BEGIN"))
             .map_err(|e| format!("migrations/{name}: {e}"))?;
-        let run = c.conn.execute_batch(&sql).map_err(|e| c.error(e));
+        let run = c.run_batch(&sql);
         let record = run.and_then(|_| {
             c.host(|conn| {
                 conn.execute(

@@ -250,6 +250,12 @@ fn invalid(e: http::Error) -> HostError {
 
 /// Parses `url` and checks it against the plugin's allow-list.
 fn check_url(ctx: &PluginContext, url: &str) -> Result<http::Uri, HostError> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if !lower.starts_with("http://") && !lower.starts_with("https://") {
+        return Err(HostError::Invalid(format!(
+            "http: `{url}` must be an absolute http:// or https:// URL"
+        )));
+    }
     let uri: http::Uri = url
         .parse()
         .map_err(|e| HostError::Invalid(format!("http: `{url}` is not a valid URL: {e}")))?;

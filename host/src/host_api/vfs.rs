@@ -190,7 +190,12 @@ pub fn write(ctx: &PluginContext, path: &str, data: &[u8]) -> Result<(), HostErr
     }
     let parent = p.rsplit_once('/').map_or("", |(parent, _)| parent);
     if !parent.is_empty() {
-        dir.create_dir_all(parent).map_err(|e| io_error(path, e))?;
+        dir.create_dir_all(parent)
+            .map_err(|e| match dir.metadata(parent) {
+                // A link on the way that leads out is reported as the escape it is.
+                Err(m) if m.kind() == io::ErrorKind::PermissionDenied => io_error(path, m),
+                _ => io_error(path, e),
+            })?;
     }
     let tmp = format!(
         "{}/{TMP_PREFIX}{}",

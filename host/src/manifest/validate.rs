@@ -26,10 +26,7 @@ pub(super) fn from_toml_error(file: &Path, source: &str, e: &toml::de::Error) ->
         .clone()
         .and_then(|s| enclosing_table(source, s.start))
         .unwrap_or_default();
-    let key_at_span = span
-        .clone()
-        .map(|s| source[s].trim().trim_matches('"').to_string())
-        .unwrap_or_default();
+    let key_at_span = span.clone().map(|s| key_of(source, s)).unwrap_or_default();
     if let Some((word, expected)) = parse_unknown(&message) {
         let field = join(&table, &word);
         let kind = if message.starts_with("unknown field") {
@@ -62,6 +59,17 @@ pub(super) fn from_toml_error(file: &Path, source: &str, e: &toml::de::Error) ->
         join(&table, &key_at_span)
     };
     ManifestError::at(file, source, span, field, message)
+}
+
+/// The key an error's span points at: the span itself when it is a key, or
+/// the key before `=` on the span's line when it is a value.
+fn key_of(source: &str, span: Range<usize>) -> String {
+    let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = &source[line_start..span.start];
+    match before.find('=') {
+        Some(eq) => before[..eq].trim().trim_matches('"').to_string(),
+        None => source[span].trim().trim_matches('"').to_string(),
+    }
 }
 
 fn join(table: &str, key: &str) -> String {

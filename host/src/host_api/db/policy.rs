@@ -6,7 +6,9 @@
 use crate::host_api::PluginContext;
 use crate::host_api::grants::{Access, DbGrants, is_protected};
 use crate::store::Database;
+use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +30,29 @@ pub struct TablePolicy {
     db: Arc<Database>,
     host_mode: AtomicBool,
     denial: Mutex<Option<String>>,
+    audit: Mutex<Audit>,
+    schema: Mutex<Schema>,
+}
+
+/// Names of the real tables and views, refreshed when the schema changes:
+/// SQLite reports a table used without columns (`count(*)`) and a CTE alike.
+#[derive(Debug, Default)]
+struct Schema {
+    version: Option<i64>,
+    names: HashSet<String>,
+}
+
+/// What the statement being prepared did, for rules that span several
+/// authorizer calls: SQLite touches its schema tables while preparing DDL, and
+/// only DDL on the plugin's own tables may do so.
+#[derive(Debug, Default, Clone, Copy)]
+struct Audit {
+    /// A SELECT is part of the statement.
+    select: bool,
+    /// DDL on one of the plugin's own tables was allowed.
+    ddl: bool,
+    /// A schema table (`sqlite_master`, `sqlite_sequence`) was touched.
+    schema: bool,
 }
 
 impl TablePolicy {
@@ -40,6 +65,44 @@ impl TablePolicy {
             db: Arc::clone(&ctx.services.db),
             host_mode: AtomicBool::new(false),
             denial: Mutex::new(None),
+            audit: Mutex::new(Audit::default()),
+            schema: Mutex::new(Schema::default()),
+        }
+    }
+
+    /// Call before preparing a statement on `conn`.
+    pub fn begin_statement(&self, conn: &Connection) -> rusqlite::Result<()> {
+        self.take_denial();
+        *self.audit.lock().expect("audit lock") = Audit::default();
+        self.set_host_mode(true);
+        let r = self.refresh_schema(conn);
+        self.set_host_mode(false);
+        r
+    }
+
+    fn refresh_schema(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        let mut schema = self.schema.lock().expect("schema lock");
+        if schema.version != Some(version) {
+            let mut stmt = conn.prepare_cached(
+                "SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view')",
+            )?;
+            schema.names = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<HashSet<String>>>()?;
+            schema.version = Some(version);
+        }
+        Ok(())
+    }
+
+    /// Call after a statement was prepared: refuses statements that touched
+    /// SQLite's schema tables without being DDL on the plugin's own tables.
+    pub fn finish_statement(&self) -> Result<(), String> {
+        let a = *self.audit.lock().expect("audit lock");
+        if a.schema && !a.ddl {
+            Err("SQLite's schema tables (sqlite_master, sqlite_sequence) are not available to plugins".into())
+        } else {
+            Ok(())
         }
     }
 
@@ -80,16 +143,45 @@ impl TablePolicy {
             ));
         }
         use AuthAction as A;
+        let mut audit = self.audit.lock().expect("audit lock");
         match ctx.action {
-            A::Select | A::Recursive => Ok(()),
-            A::Read { table_name, .. } => self.table(table_name, Access::Read),
-            A::Insert { table_name } | A::Delete { table_name } | A::Update { table_name, .. }
-                if is_schema_table(table_name) =>
-            {
-                // SQLite writes its schema table while running DDL it already
-                // authorized; it refuses direct writes to it on its own.
+            A::Select => {
+                audit.select = true;
                 Ok(())
             }
+            A::Recursive => Ok(()),
+            // No schema: a table used without columns (`count(*)`), or a CTE.
+            A::Read { table_name, .. } if ctx.database_name.is_none() => {
+                let real = self
+                    .schema
+                    .lock()
+                    .expect("schema lock")
+                    .names
+                    .contains(&table_name.to_ascii_lowercase());
+                if real || is_protected(table_name) {
+                    self.table(table_name, Access::Read)
+                } else {
+                    // A CTE or subquery by name; what it reads is checked on its own.
+                    Ok(())
+                }
+            }
+            A::Read { table_name, .. }
+            | A::Insert { table_name }
+            | A::Delete { table_name }
+            | A::Update { table_name, .. }
+            | A::CreateTable { table_name }
+                if is_schema_table(table_name) =>
+            {
+                // SQLite reads and writes its schema while preparing DDL; a plain
+                // query of the schema (or one mixed with a SELECT) is refused.
+                audit.schema = true;
+                if audit.select {
+                    Err("SQLite's schema tables (sqlite_master, sqlite_sequence) are not available to plugins; CREATE TABLE ... AS SELECT neither (create the table, then INSERT ... SELECT)".into())
+                } else {
+                    Ok(())
+                }
+            }
+            A::Read { table_name, .. } => self.table(table_name, Access::Read),
             A::Insert { table_name } | A::Delete { table_name } | A::Update { table_name, .. } => {
                 self.table(table_name, Access::Write)
             }
@@ -97,7 +189,12 @@ impl TablePolicy {
             | A::DropTable { table_name }
             | A::AlterTable { table_name, .. }
             | A::CreateIndex { table_name, .. }
-            | A::DropIndex { table_name, .. } => self.own(table_name),
+            | A::DropIndex { table_name, .. } => {
+                let r = self.own(table_name);
+                audit.ddl |= r.is_ok();
+                r
+            }
+            A::Reindex { .. } if audit.ddl => Ok(()),
             A::CreateTrigger { .. } | A::DropTrigger { .. } => {
                 Err("triggers are not available to plugins".into())
             }
@@ -197,6 +294,6 @@ impl TablePolicy {
 fn is_schema_table(table: &str) -> bool {
     matches!(
         table.to_ascii_lowercase().as_str(),
-        "sqlite_master" | "sqlite_schema"
+        "sqlite_master" | "sqlite_schema" | "sqlite_sequence"
     )
 }

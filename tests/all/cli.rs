@@ -1,0 +1,216 @@
+//! The `raisfast` binary: `plugin check`, `new`, `build`, `call` and `list`.
+
+use crate::support::{guests, root};
+use std::process::{Command, Output};
+
+fn raisfast(args: &[&str], cwd: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raisfast"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("RAISFAST_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn check_passes_on_the_example_plugins() {
+    assert!(guests().hello.is_file()); // builds extensions/plugins/hello-rust/plugin.wasm
+    let o = raisfast(&["plugin", "check", "extensions/plugins"], &root());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("ok   com.raisfast.hello-rust 0.1.0 (wasm)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("grants database: own tables hello_rust_*"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_fails_on_broken_plugins_with_every_error() {
+    let o = raisfast(&["plugin", "check", "tests/fixtures/broken"], &root());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    for needle in [
+        "tests/fixtures/broken/typo/manifest.toml:8:1: `hooks.on_content_created.priorty`: unknown key `priorty`",
+        "help: did you mean `priority`?",
+        "tests/fixtures/broken/bad-id/manifest.toml:2:6: `plugin.id`: invalid plugin id `My Plugin`",
+        "dependencies: dependency cycle: test.cycle-a -> test.cycle-b -> test.cycle-a",
+        "duplicate plugin id test.dup: also declared by tests/fixtures/broken/dup-1",
+        "`plugin.entry`: entry file `tests/fixtures/broken/no-entry/init.lua` does not exist",
+        "`cron.schedule`: invalid cron expression `61 * * * *`",
+        "with errors",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    let o = raisfast(
+        &["plugin", "check", "tests/fixtures/broken", "--json"],
+        &root(),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        report
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["ok"] == false || p["id"] == "test.dup")
+    );
+}
+
+#[test]
+fn call_runs_a_hook_and_a_route_and_prints_logs() {
+    guests();
+    let o = raisfast(
+        &[
+            "plugin",
+            "call",
+            "extensions/plugins/hello-rust",
+            "on_content_created",
+            "--payload",
+            r#"{"id": "c1", "title": "First"}"#,
+        ],
+        &root(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("[info] new content: c1 (First)"),
+        "{}",
+        text(&o)
+    );
+    let o = raisfast(
+        &[
+            "plugin",
+            "call",
+            "extensions/plugins/hello-rust",
+            "hello",
+            "--route",
+            "--path",
+            "/hello",
+        ],
+        &root(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["body"]["message"], "Hello, world!");
+}
+
+#[test]
+fn call_reports_a_failing_plugin_with_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("hostile");
+    std::fs::create_dir_all(&plugin).unwrap();
+    std::fs::copy(&guests().hostile, plugin.join("plugin.wasm")).unwrap();
+    std::fs::copy(
+        root().join("tests/plugins/hostile/manifest.toml"),
+        plugin.join("manifest.toml"),
+    )
+    .unwrap();
+    let o = raisfast(
+        &["plugin", "call", plugin.to_str().unwrap(), "spin"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("error: plugin test.hostile timed out in `spin` after 300 ms"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn new_creates_a_rust_plugin_that_builds_checks_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    let o = raisfast(
+        &[
+            "--plugin-dir",
+            plugins.to_str().unwrap(),
+            "plugin",
+            "new",
+            "greeter",
+            "--runtime",
+            "rust",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let p = plugins.join("greeter");
+    // Reuse the workspace's lock file and build directory: same dependency versions, no rebuild.
+    std::fs::copy(root().join("Cargo.lock"), p.join("Cargo.lock")).unwrap();
+    let target = root().join("target/test-guests");
+    let o = raisfast(
+        &[
+            "plugin",
+            "build",
+            p.to_str().unwrap(),
+            "--target-dir",
+            target.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = raisfast(&["plugin", "check", p.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = raisfast(
+        &[
+            "plugin",
+            "call",
+            p.to_str().unwrap(),
+            "on_content_created",
+            "--payload",
+            r#"{"id": 42}"#,
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("[info] new content: 42"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn new_creates_script_plugins_with_valid_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    for rt in ["js", "lua", "rhai"] {
+        let name = format!("hello-{rt}");
+        let o = raisfast(
+            &["--plugin-dir", "p", "plugin", "new", &name, "--runtime", rt],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = raisfast(&["plugin", "check", "p"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = raisfast(
+        &["--plugin-dir", "p", "plugin", "new", "hello-js"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("already exists"));
+}
+
+#[test]
+fn list_shows_states() {
+    guests();
+    let dir = tempfile::tempdir().unwrap();
+    let o = raisfast(
+        &["--data-dir", dir.path().to_str().unwrap(), "plugin", "list"],
+        &root(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("com.raisfast.hello-rust"), "{}", text(&o));
+    assert!(text(&o).contains("active"));
+}

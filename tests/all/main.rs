@@ -1,0 +1,13 @@
+//! RaisFast's integration tests: one binary, one file per topic (the model is
+//! wasmtime's `tests/all`). Guest plugins live in `tests/plugins/`, one folder
+//! per scenario, and are built once per run by [`support::guests`].
+
+mod cli;
+mod db;
+mod host_api;
+mod http;
+mod limits;
+mod manager;
+mod manifest;
+mod support;
+mod vfs;
