@@ -134,3 +134,8 @@ macro_rules! export_plugin {
         $crate::bindings::__export_guest!(__RaisfastGuest with_types_in $crate::bindings);
     };
 }
+
+/// The Rust samples of `docs/wasm-plugins.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/wasm-plugins.md")]
+pub struct DocsWasmPlugins;

@@ -1,6 +1,8 @@
 //! Log lines, tagged by the host with the plugin id and the hook.
 
-use crate::bindings::raisfast::plugin::log::{self as wit, Level};
+use crate::bindings::raisfast::plugin::log as wit;
+
+pub use wit::Level;
 
 /// Writes a line at `level` with structured `fields`.
 pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {

@@ -4,6 +4,7 @@
 
 mod cli;
 mod db;
+mod docs;
 mod host_api;
 mod http;
 mod limits;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building RaisFast needs, when it is missing, on Debian 12 with rustup:
+#  - the wasm32-wasip2 Rust target (plugins and script engines are wasm components);
+#  - clang-22, lld-22, llvm-22, the wasm32 compiler runtime and wasi-libc (QuickJS and
+#    Lua are C code compiled to wasm inside the engine components).
+# Safe to run again: it only installs what is absent.
+set -euo pipefail
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+    echo "setup: adding the wasm32-wasip2 Rust target"
+    rustup target add wasm32-wasip2
+fi
+
+missing=()
+command -v clang-22 >/dev/null 2>&1 || missing+=(clang-22)
+command -v wasm-ld-22 >/dev/null 2>&1 || missing+=(lld-22)
+command -v llvm-ar-22 >/dev/null 2>&1 || missing+=(llvm-22)
+[ -d /usr/lib/llvm-22/lib/clang/22/lib/wasi ] || [ -d /usr/lib/llvm-22/lib/clang/22/lib/wasm32-unknown-wasi ] || missing+=(libclang-rt-22-dev-wasm32)
+[ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi

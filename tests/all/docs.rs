@@ -1,0 +1,166 @@
+//! Every code sample in `docs/` is run or compiled, so the docs cannot drift:
+//! manifests are parsed, settings are parsed, JSON is parsed, `raisfast`
+//! command lines are parsed by the real CLI, and Rust samples are compiled as
+//! doctests of `raisfast-sdk` (which includes each page that has them).
+
+use crate::support::root;
+use clap::Parser;
+use raisfast::manifest::Manifest;
+use raisfast::settings::Settings;
+use std::path::{Path, PathBuf};
+
+/// A fenced code block: its info string, first line number and text.
+struct Block {
+    info: String,
+    line: usize,
+    text: String,
+}
+
+fn blocks(md: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut current: Option<Block> = None;
+    for (i, line) in md.lines().enumerate() {
+        let fence = line.trim_start().starts_with("```");
+        match (&mut current, fence) {
+            (None, true) => {
+                current = Some(Block {
+                    info: line.trim_start().trim_start_matches('`').trim().to_string(),
+                    line: i + 1,
+                    text: String::new(),
+                })
+            }
+            (Some(_), true) => out.push(current.take().unwrap()),
+            (Some(b), false) => {
+                b.text.push_str(line);
+                b.text.push('\n');
+            }
+            (None, false) => {}
+        }
+    }
+    assert!(current.is_none(), "unclosed code block");
+    out
+}
+
+fn pages() -> Vec<PathBuf> {
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    pages.push(root().join("README.md"));
+    pages.sort();
+    pages
+}
+
+/// Splits a shell line into words (quotes respected, comments dropped).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut started = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                started = true;
+            }
+            (None, '#') if !started && cur.is_empty() => break,
+            (None, c) if c.is_whitespace() => {
+                if started {
+                    out.push(std::mem::take(&mut cur));
+                    started = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        out.push(cur);
+    }
+    out
+}
+
+fn check_block(page: &Path, b: &Block) -> Result<(), String> {
+    let name = Path::new("docs-sample.toml");
+    match b.info.as_str() {
+        "toml" => Manifest::parse(name, &b.text, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        "toml settings" => toml::from_str::<Settings>(&b.text)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        "toml cargo" => toml::from_str::<toml::Table>(&b.text)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        "json" => serde_json::from_str::<serde_json::Value>(&b.text)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        "sh" => {
+            for line in b.text.lines() {
+                let w = words(line);
+                match w.first().map(String::as_str) {
+                    None => {}
+                    Some("raisfast") => {
+                        raisfast::cli::Cli::try_parse_from(&w)
+                            .map_err(|e| format!("`{line}`: {e}"))?;
+                    }
+                    Some("cargo" | "rustup" | "scripts/start.sh" | "scripts/test.sh") => {}
+                    Some(other) => return Err(format!("unknown command `{other}` in `{line}`")),
+                }
+            }
+            Ok(())
+        }
+        "rust" | "rust,no_run" => {
+            let rel = page.strip_prefix(root()).unwrap().display().to_string();
+            let sdk = std::fs::read_to_string(root().join("sdk-rust/src/lib.rs")).unwrap();
+            if sdk.contains(&format!("include_str!(\"../../{rel}\")")) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{rel} has Rust samples: include it as a doctest in sdk-rust/src/lib.rs"
+                ))
+            }
+        }
+        "text" | "wit" => Ok(()),
+        other => Err(format!(
+            "code block with unknown language `{other}`; tag it"
+        )),
+    }
+}
+
+#[test]
+fn every_code_sample_in_the_docs_runs() {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for page in pages() {
+        let md = std::fs::read_to_string(&page).unwrap();
+        for b in blocks(&md) {
+            count += 1;
+            if let Err(e) = check_block(&page, &b) {
+                failures.push(format!("{}:{}: {e}", page.display(), b.line));
+            }
+        }
+    }
+    assert!(count > 10, "only {count} samples found");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_shell_splitter_splits_like_a_shell() {
+    assert_eq!(
+        words(r#"raisfast plugin call x --payload '{"id": 1}'  # try it"#),
+        [
+            "raisfast",
+            "plugin",
+            "call",
+            "x",
+            "--payload",
+            r#"{"id": 1}"#
+        ]
+    );
+}
