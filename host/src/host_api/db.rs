@@ -219,28 +219,23 @@ fn transaction(ctx: &PluginContext, call: &mut CallState, op: &str) -> Result<()
 
 impl wit::Host for HostState {
     fn query(&mut self, sql: String, params: String) -> Result<String, WitError> {
-        let r = query(&self.plugin, &mut self.call, &sql, &params);
-        self.done(r)
+        self.run("db.query", |p, c| query(p, c, &sql, &params))
     }
 
     fn execute(&mut self, sql: String, params: String) -> Result<wit::ExecResult, WitError> {
-        let r = execute(&self.plugin, &mut self.call, &sql, &params);
-        self.done(r)
+        self.run("db.execute", |p, c| execute(p, c, &sql, &params))
     }
 
     fn begin(&mut self) -> Result<(), WitError> {
-        let r = transaction(&self.plugin, &mut self.call, "BEGIN");
-        self.done(r)
+        self.run("db.begin", |p, c| transaction(p, c, "BEGIN"))
     }
 
     fn commit(&mut self) -> Result<(), WitError> {
-        let r = transaction(&self.plugin, &mut self.call, "COMMIT");
-        self.done(r)
+        self.run("db.commit", |p, c| transaction(p, c, "COMMIT"))
     }
 
     fn rollback(&mut self) -> Result<(), WitError> {
-        let r = transaction(&self.plugin, &mut self.call, "ROLLBACK");
-        self.done(r)
+        self.run("db.rollback", |p, c| transaction(p, c, "ROLLBACK"))
     }
 }
 

@@ -65,7 +65,6 @@ pub fn emit(call: &mut CallState, name: &str, payload: &str) -> Result<(), HostE
 
 impl wit::Host for HostState {
     fn emit(&mut self, name: String, payload: String) -> Result<(), WitError> {
-        let r = emit(&mut self.call, &name, &payload);
-        self.done(r)
+        self.run("events.emit", |_, c| emit(c, &name, &payload))
     }
 }

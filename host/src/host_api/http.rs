@@ -329,8 +329,7 @@ fn join_url(base: &http::Uri, location: &str) -> String {
 
 impl wit::Host for HostState {
     fn fetch(&mut self, request: Request) -> Result<Response, WitError> {
-        let r = fetch(&self.plugin, &self.call, request);
-        self.done(r)
+        self.run("http.fetch", |p, c| fetch(p, c, request))
     }
 }
 

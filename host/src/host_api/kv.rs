@@ -164,22 +164,18 @@ pub fn list(
 
 impl wit::Host for HostState {
     fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
-        let r = get(&self.plugin, &mut self.call, &key);
-        self.done(r)
+        self.run("kv.get", |p, c| get(p, c, &key))
     }
 
     fn set(&mut self, key: String, value: String, ttl: Option<u32>) -> Result<(), WitError> {
-        let r = set(&self.plugin, &mut self.call, &key, &value, ttl);
-        self.done(r)
+        self.run("kv.set", |p, c| set(p, c, &key, &value, ttl))
     }
 
     fn delete(&mut self, key: String) -> Result<bool, WitError> {
-        let r = delete(&self.plugin, &mut self.call, &key);
-        self.done(r)
+        self.run("kv.delete", |p, c| delete(p, c, &key))
     }
 
     fn list(&mut self, prefix: String) -> Result<Vec<String>, WitError> {
-        let r = list(&self.plugin, &mut self.call, &prefix);
-        self.done(r)
+        self.run("kv.list", |p, c| list(p, c, &prefix))
     }
 }

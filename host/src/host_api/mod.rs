@@ -148,6 +148,9 @@ pub struct CallState {
     pub dropped_logs: usize,
     /// Host calls refused for a missing permission.
     pub denials: u32,
+    /// The plugin's top-level code is running (before a snapshot): only
+    /// `log`, `ids` and `config` are available.
+    pub loading: bool,
 }
 
 impl CallState {
@@ -162,6 +165,7 @@ impl CallState {
             logs: Vec::new(),
             dropped_logs: 0,
             denials: 0,
+            loading: false,
         }
     }
 

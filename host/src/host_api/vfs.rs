@@ -289,33 +289,27 @@ pub fn exists(ctx: &PluginContext, path: &str) -> Result<bool, HostError> {
 
 impl wit::Host for HostState {
     fn read(&mut self, path: String) -> Result<Vec<u8>, WitError> {
-        let r = read(&self.plugin, &path);
-        self.done(r)
+        self.run("vfs.read", |p, _| read(p, &path))
     }
 
     fn write(&mut self, path: String, data: Vec<u8>) -> Result<(), WitError> {
-        let r = write(&self.plugin, &path, &data);
-        self.done(r)
+        self.run("vfs.write", |p, _| write(p, &path, &data))
     }
 
     fn delete(&mut self, path: String) -> Result<(), WitError> {
-        let r = delete(&self.plugin, &path);
-        self.done(r)
+        self.run("vfs.delete", |p, _| delete(p, &path))
     }
 
     fn list(&mut self, path: String) -> Result<Vec<Entry>, WitError> {
-        let r = list(&self.plugin, &path);
-        self.done(r)
+        self.run("vfs.list", |p, _| list(p, &path))
     }
 
     fn stat(&mut self, path: String) -> Result<Entry, WitError> {
-        let r = stat(&self.plugin, &path);
-        self.done(r)
+        self.run("vfs.stat", |p, _| stat(p, &path))
     }
 
     fn exists(&mut self, path: String) -> Result<bool, WitError> {
-        let r = exists(&self.plugin, &path);
-        self.done(r)
+        self.run("vfs.exists", |p, _| exists(p, &path))
     }
 }
 

@@ -270,10 +270,18 @@ impl PluginManager {
                     .load(ctx, entry, &wasm, limits, pool)
                     .map_err(|e| e.to_string())
             }
-            other => Err(format!(
-                "plugin {id}: the {} runtime is not part of this build yet",
-                other.as_str()
-            )),
+            kind => {
+                let files = crate::runtime::collect_sources(&m.dir, kind)
+                    .map_err(|e| format!("plugin {id}: {e}"))?;
+                let snapshot = self
+                    .runtime
+                    .snapshot(kind, Arc::clone(&ctx), entry, &files, limits)
+                    .map_err(|e| e.to_string())?;
+                self.runtime
+                    .load(ctx, entry, &snapshot.wasm, limits, InstancePolicy::Fresh)
+                    .map(|p| p.with_handlers(snapshot.handlers))
+                    .map_err(|e| e.to_string())
+            }
         }
     }
 

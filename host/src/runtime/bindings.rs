@@ -5,3 +5,24 @@ wasmtime::component::bindgen!({
     world: "plugin",
     path: "../wit/0.1.0",
 });
+
+/// Bindings of the `script-engine` world, for the `engine` export the host
+/// calls once per plugin before taking its snapshot. Imports are shared with
+/// the `plugin` world above.
+pub mod engine_world {
+    wasmtime::component::bindgen!({
+        world: "script-engine",
+        path: "../wit/0.1.0",
+        with: {
+            "raisfast:plugin/types": super::raisfast::plugin::types,
+            "raisfast:plugin/db": super::raisfast::plugin::db,
+            "raisfast:plugin/http": super::raisfast::plugin::http,
+            "raisfast:plugin/vfs": super::raisfast::plugin::vfs,
+            "raisfast:plugin/kv": super::raisfast::plugin::kv,
+            "raisfast:plugin/config": super::raisfast::plugin::config,
+            "raisfast:plugin/events": super::raisfast::plugin::events,
+            "raisfast:plugin/log": super::raisfast::plugin::log,
+            "raisfast:plugin/ids": super::raisfast::plugin::ids,
+        },
+    });
+}

@@ -46,6 +46,15 @@ pub enum LoadError {
         /// wasmtime's reason.
         message: String,
     },
+    /// A script plugin failed to load in its engine (a syntax error, an error
+    /// thrown by its top-level code); the message names file and line.
+    #[error("plugin {plugin}: {message}")]
+    Script {
+        /// The plugin id.
+        plugin: String,
+        /// The engine's message.
+        message: String,
+    },
     /// The manifest asks for more than the operator allows.
     #[error("plugin {plugin}: {message}")]
     Limits {

@@ -87,6 +87,7 @@ pub struct LoadedPlugin {
     epoch_tick_ms: u64,
     slots: Vec<Mutex<Option<Live>>>,
     next: AtomicUsize,
+    handlers: Option<Vec<String>>,
     /// Call counters.
     pub metrics: Metrics,
 }
@@ -112,8 +113,29 @@ impl LoadedPlugin {
             epoch_tick_ms,
             slots: (0..n).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
+            handlers: None,
             metrics: Metrics::default(),
         }
+    }
+
+    /// Records the handlers a script plugin exports.
+    pub fn with_handlers(mut self, handlers: Vec<String>) -> LoadedPlugin {
+        self.handlers = Some(handlers);
+        self
+    }
+
+    /// The handlers the plugin exports: a script's exported functions, or for a
+    /// wasm plugin `None` (a component exports one `handle` function).
+    pub fn handlers(&self) -> Option<&[String]> {
+        self.handlers.as_deref()
+    }
+
+    /// Whether the plugin handles `hook`: it exports a handler of that name,
+    /// or (a wasm plugin) it may handle anything.
+    pub fn exports(&self, hook: &str) -> bool {
+        self.handlers
+            .as_ref()
+            .is_none_or(|h| h.iter().any(|n| n == hook))
     }
 
     /// The plugin id.

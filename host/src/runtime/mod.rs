@@ -10,17 +10,21 @@
 pub mod bindings;
 mod cache;
 mod engine;
+pub mod engines;
 mod error;
 mod instance;
+mod snapshot;
 mod state;
 
 pub use error::{CallError, CallFailure, LoadError};
 pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, Metrics};
+pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, collect_sources};
 pub use state::HostState;
 
 use crate::host_api::{self, PluginContext};
 use crate::settings::Settings;
 use bindings::PluginPre;
+use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
@@ -30,6 +34,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Option<cache::CompileCache>,
+    cache_dir: Option<PathBuf>,
     pooling: bool,
     max_memory_mb: u32,
     epoch_tick_ms: u64,
@@ -58,13 +63,15 @@ impl Runtime {
         host_api::events::add_to_linker(&mut linker)?;
         host_api::log::add_to_linker(&mut linker)?;
         host_api::ids::add_to_linker(&mut linker)?;
-        let cache = rs
-            .compile_cache
-            .then(|| cache::CompileCache::new(&settings.cache_dir(), &engine));
+        let cache_dir = rs.compile_cache.then(|| settings.cache_dir());
+        let cache = cache_dir
+            .as_ref()
+            .map(|d| cache::CompileCache::new(d, &engine));
         Ok(Runtime {
             engine,
             linker,
             cache,
+            cache_dir,
             pooling,
             max_memory_mb: rs.max_memory_mb,
             epoch_tick_ms: rs.epoch_tick_ms,

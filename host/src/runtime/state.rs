@@ -34,6 +34,23 @@ impl HostState {
         }
     }
 
+    /// Runs one host call: refused while the plugin is being loaded (its
+    /// top-level code), denials counted, the result converted for the guest.
+    pub fn run<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce(&PluginContext, &mut CallState) -> Result<T, HostError>,
+    ) -> Result<T, WitError> {
+        let r = if self.call.loading {
+            Err(HostError::Invalid(format!(
+                "{what} is not available while the plugin loads (its top-level code); call it from a handler"
+            )))
+        } else {
+            f(&self.plugin, &mut self.call)
+        };
+        self.done(r)
+    }
+
     /// Counts a denial and converts the result for the guest.
     pub fn done<T>(&mut self, r: Result<T, HostError>) -> Result<T, WitError> {
         if let Err(HostError::Denied(msg)) = &r {

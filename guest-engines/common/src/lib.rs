@@ -1,0 +1,97 @@
+//! What the three script engines (QuickJS, Lua, Rhai) share, so that each
+//! language adds only thin glue:
+//!
+//! - the guest bindings of the `script-engine` world and [`export_engine!`];
+//! - the SDK function table ([`sdk`]): every host function a script can call,
+//!   implemented once over the WIT imports, taking and returning JSON values;
+//! - route requests and responses as JSON ([`route`]), `ok` / `fail` included;
+//! - fresh randomness for engines restored from a snapshot ([`random_seed`]).
+
+extern crate self as raisfast_engine;
+
+pub mod route;
+pub mod sdk;
+
+/// Guest bindings of `raisfast:plugin@0.1.0`, world `script-engine`.
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "script-engine",
+        path: "../../wit/0.1.0",
+        pub_export_macro: true,
+        export_macro_name: "__export_script_engine",
+        default_bindings_module: "raisfast_engine::bindings",
+        runtime_path: "raisfast_engine::__wit_bindgen::rt",
+    });
+}
+
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+pub use bindings::raisfast::plugin::types::{Error, RouteRequest, RouteResponse};
+
+/// One source file of the plugin.
+pub type SourceFile = bindings::exports::raisfast::plugin::engine::SourceFile;
+
+/// A script engine: loads a plugin once (before the snapshot), then serves calls.
+pub trait ScriptEngine {
+    /// Loads and evaluates the plugin; returns the handlers it exports.
+    fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error>;
+    /// Calls handler `hook` with the payload (JSON text); `None` if the handler
+    /// returned nothing (or the plugin has no such handler).
+    fn handle(hook: &str, payload: String) -> Result<Option<String>, Error>;
+    /// Calls the route handler with the request as a JSON value; returns what it returned.
+    fn route(handler: &str, request: serde_json::Value) -> Result<serde_json::Value, Error>;
+}
+
+#[doc(hidden)]
+pub fn __route<E: ScriptEngine>(req: RouteRequest) -> Result<RouteResponse, Error> {
+    let handler = req.handler.clone();
+    let value = E::route(&handler, route::request_to_json(&req))?;
+    Ok(route::response_from_json(value))
+}
+
+/// A seed from the host's randomness (WASI), for engines whose generators
+/// were frozen into the snapshot.
+pub fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("WASI randomness");
+    u64::from_le_bytes(b)
+}
+
+/// A plugin error: `failed` with the message.
+pub fn failed(msg: impl Into<String>) -> Error {
+    Error::Failed(msg.into())
+}
+
+/// Exports an engine implementing [`ScriptEngine`] as the component's `guest` and `engine`.
+#[macro_export]
+macro_rules! export_engine {
+    ($engine:ty) => {
+        #[doc(hidden)]
+        pub struct __RaisfastEngine;
+
+        impl $crate::bindings::exports::raisfast::plugin::guest::Guest for __RaisfastEngine {
+            fn handle(
+                hook: ::std::string::String,
+                payload: ::std::string::String,
+            ) -> ::std::result::Result<::std::option::Option<::std::string::String>, $crate::Error> {
+                <$engine as $crate::ScriptEngine>::handle(&hook, payload)
+            }
+
+            fn route(request: $crate::RouteRequest) -> ::std::result::Result<$crate::RouteResponse, $crate::Error> {
+                $crate::__route::<$engine>(request)
+            }
+        }
+
+        impl $crate::bindings::exports::raisfast::plugin::engine::Guest for __RaisfastEngine {
+            fn load(
+                entry: ::std::string::String,
+                files: ::std::vec::Vec<$crate::SourceFile>,
+            ) -> ::std::result::Result<::std::vec::Vec<::std::string::String>, $crate::Error> {
+                <$engine as $crate::ScriptEngine>::load(&entry, files)
+            }
+        }
+
+        $crate::bindings::__export_script_engine!(__RaisfastEngine with_types_in $crate::bindings);
+    };
+}

@@ -1,0 +1,299 @@
+//! The JavaScript engine component: QuickJS (rquickjs) running one plugin.
+//!
+//! `load` evaluates the plugin's entry as an ES module (relative imports
+//! resolved among the plugin's files, `sdk` provided by the host glue), keeps
+//! its namespace, and is followed by a snapshot: every call then starts from a
+//! fresh copy of this loaded engine. Handlers are the module's exported
+//! functions; hooks get the payload as JSON text, routes a request object.
+
+use raisfast_engine::sdk::{self, FUNCTIONS};
+use raisfast_engine::{Error, ScriptEngine, SourceFile, export_engine, failed};
+use rquickjs::loader::{Loader, Resolver};
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Exception, Function, Module, Object, Persistent,
+    Promise, Runtime, Value,
+};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+struct Loaded {
+    _runtime: Runtime,
+    context: Context,
+    exports: Persistent<Object<'static>>,
+}
+
+thread_local! {
+    static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+}
+
+/// The `sdk` module: each SDK function forwards to the native `__raisfast_call`.
+fn sdk_source() -> String {
+    let mut s = String::from("const __call = globalThis.__raisfast_call;\n");
+    for f in FUNCTIONS {
+        s.push_str(&format!(
+            "export function {0}(...args) {{ return __call(\"{0}\", args); }}\n",
+            f.name
+        ));
+    }
+    s
+}
+
+/// Plugin files by normalised path, and the `sdk` module.
+#[derive(Clone)]
+struct PluginFiles(HashMap<String, String>);
+
+fn normalize(base: &str, name: &str) -> Option<String> {
+    let dir = base.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for seg in name.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+impl Resolver for PluginFiles {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        if name == "sdk" {
+            return Ok("sdk".into());
+        }
+        let relative = name.starts_with("./") || name.starts_with("../");
+        let found = relative
+            .then(|| normalize(base, name))
+            .flatten()
+            .and_then(|p| {
+                [p.clone(), format!("{p}.js"), format!("{p}.mjs")]
+                    .into_iter()
+                    .find(|c| self.0.contains_key(c))
+            });
+        found.ok_or_else(|| {
+            Exception::throw_message(
+                ctx,
+                &format!("cannot import `{name}` from {base}: a plugin imports only 'sdk' and its own files (`./lib.js`)"),
+            )
+        })
+    }
+}
+
+impl Loader for PluginFiles {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, rquickjs::module::Declared>> {
+        if name == "sdk" {
+            return Module::declare(ctx.clone(), "sdk", sdk_source());
+        }
+        match self.0.get(name) {
+            Some(src) => Module::declare(ctx.clone(), name, src.clone()),
+            None => Err(Exception::throw_message(ctx, &format!("no module {name}"))),
+        }
+    }
+}
+
+/// `file:line: message` for an exception (or any other caught error).
+fn describe(e: CaughtError<'_>) -> String {
+    match e {
+        CaughtError::Exception(ex) => {
+            let msg = ex.message().unwrap_or_default();
+            let name: String = ex.get("name").unwrap_or_else(|_| "Error".into());
+            let at = ex
+                .stack()
+                .and_then(|s| {
+                    s.lines()
+                        .map(str::trim)
+                        .find(|l| l.starts_with("at "))
+                        .map(|l| l.trim_start_matches("at ").to_string())
+                })
+                .map(|l| format!(" (at {l})"))
+                .unwrap_or_default();
+            format!("{name}: {msg}{at}")
+        }
+        CaughtError::Value(v) => format!("uncaught {}", v.type_name()),
+        CaughtError::Error(e) => e.to_string(),
+    }
+}
+
+/// The native side of every SDK function: JSON in, JSON out, host errors thrown.
+fn install_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
+    let call = Function::new(
+        ctx.clone(),
+        |ctx: Ctx<'js>, name: String, args: Value<'js>| -> rquickjs::Result<Value<'js>> {
+            let json = ctx
+                .json_stringify(args)?
+                .map(|s| s.to_string())
+                .transpose()?;
+            let args: Vec<serde_json::Value> = json
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            match sdk::call(&name, &args) {
+                Ok(v) => ctx.json_parse(v.to_string()),
+                Err(e) => {
+                    let ex = Exception::from_message(ctx.clone(), &sdk::error_text(&e))?;
+                    ex.set("kind", sdk::error_kind(&e))?;
+                    Err(ctx.throw(ex.into_value()))
+                }
+            }
+        },
+    )?;
+    let globals = ctx.globals();
+    globals.set("__raisfast_call", call)?;
+    // Randomness from the host on every call: a generator seeded before the
+    // snapshot would repeat in every instance.
+    let random = Function::new(ctx.clone(), || -> f64 {
+        (raisfast_engine::random_seed() >> 11) as f64 / (1u64 << 53) as f64
+    })?;
+    let math: Object = globals.get("Math")?;
+    math.set("random", random)?;
+    Ok(())
+}
+
+/// Runs pending jobs until `value` (a promise or not) is settled.
+fn settle<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Value<'js>> {
+    while ctx.execute_pending_job() {}
+    match value.as_promise() {
+        Some(p) => {
+            let p: Promise = p.clone();
+            p.finish::<Value>()
+        }
+        None => Ok(value),
+    }
+}
+
+struct Js;
+
+impl ScriptEngine for Js {
+    fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error> {
+        let files: HashMap<String, String> =
+            files.into_iter().map(|f| (f.path, f.contents)).collect();
+        let source = files
+            .get(entry)
+            .cloned()
+            .ok_or_else(|| Error::Invalid(format!("entry {entry} is missing")))?;
+        let runtime = Runtime::new().map_err(|e| failed(format!("QuickJS: {e}")))?;
+        let plugin_files = PluginFiles(files);
+        runtime.set_loader(plugin_files.clone(), plugin_files);
+        let context = Context::full(&runtime).map_err(|e| failed(format!("QuickJS: {e}")))?;
+        let (exports, names) = context.with(|ctx| -> Result<_, Error> {
+            install_host(&ctx).map_err(|e| failed(e.to_string()))?;
+            let module = Module::declare(ctx.clone(), entry, source)
+                .catch(&ctx)
+                .map_err(|e| Error::Invalid(format!("{entry}: {}", describe(e))))?;
+            let (module, promise) = module
+                .eval()
+                .catch(&ctx)
+                .map_err(|e| Error::Invalid(format!("{entry}: {}", describe(e))))?;
+            promise
+                .finish::<()>()
+                .catch(&ctx)
+                .map_err(|e| failed(format!("{entry}: {}", describe(e))))?;
+            let ns = module.namespace().map_err(|e| failed(e.to_string()))?;
+            let mut names = Vec::new();
+            for key in ns.keys::<String>() {
+                let key = key.map_err(|e| failed(e.to_string()))?;
+                let v: Value = ns.get(&key).map_err(|e| failed(e.to_string()))?;
+                if v.is_function() {
+                    names.push(key);
+                }
+            }
+            Ok((Persistent::save(&ctx, ns), names))
+        })?;
+        runtime.run_gc();
+        LOADED.with(|l| {
+            *l.borrow_mut() = Some(Loaded {
+                _runtime: runtime,
+                context,
+                exports,
+            })
+        });
+        Ok(names)
+    }
+
+    fn handle(hook: &str, payload: String) -> Result<Option<String>, Error> {
+        with_handler(hook, |ctx, f| {
+            let Some(f) = f else { return Ok(None) };
+            let out = f
+                .call::<_, Value>((payload,))
+                .and_then(|v| settle(&ctx, v))
+                .catch(&ctx)
+                .map_err(|e| failed(describe(e)))?;
+            if out.is_undefined() || out.is_function() {
+                return Ok(None);
+            }
+            let json = ctx
+                .json_stringify(out)
+                .catch(&ctx)
+                .map_err(|e| failed(format!("the return value is not JSON: {}", describe(e))))?;
+            Ok(json
+                .map(|s| s.to_string())
+                .transpose()
+                .map_err(|e| failed(e.to_string()))?)
+        })
+    }
+
+    fn route(handler: &str, request: serde_json::Value) -> Result<serde_json::Value, Error> {
+        with_handler(handler, |ctx, f| {
+            let Some(f) = f else {
+                return Err(Error::NotFound);
+            };
+            let req = ctx
+                .json_parse(request.to_string())
+                .map_err(|e| failed(e.to_string()))?;
+            let out = f
+                .call::<_, Value>((req,))
+                .and_then(|v| settle(&ctx, v))
+                .catch(&ctx)
+                .map_err(|e| failed(describe(e)))?;
+            if out.is_undefined() {
+                return Ok(serde_json::Value::Null);
+            }
+            let json = ctx
+                .json_stringify(out)
+                .catch(&ctx)
+                .map_err(|e| failed(format!("the return value is not JSON: {}", describe(e))))?
+                .map(|s| s.to_string())
+                .transpose()
+                .map_err(|e| failed(e.to_string()))?;
+            Ok(json
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or(serde_json::Value::Null))
+        })
+    }
+}
+
+/// Runs `f` with the exported function `name` (or `None` if the plugin has none).
+fn with_handler<R>(
+    name: &str,
+    f: impl for<'js> FnOnce(Ctx<'js>, Option<Function<'js>>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    LOADED.with(|l| {
+        let l = l.borrow();
+        let loaded = l
+            .as_ref()
+            .ok_or_else(|| failed("the plugin is not loaded"))?;
+        loaded.context.with(|ctx| {
+            let ns = loaded
+                .exports
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| failed(e.to_string()))?;
+            let v: Value = ns.get(name).map_err(|e| failed(e.to_string()))?;
+            let func = v.into_function();
+            f(ctx, func)
+        })
+    })
+}
+
+export_engine!(Js);

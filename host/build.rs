@@ -1,0 +1,174 @@
+//! Builds the script engine components (`guest-engines/`: QuickJS, Lua, Rhai)
+//! for wasm32-wasip2 and hands them to the host, which embeds them: one
+//! `raisfast` binary is the whole product.
+//!
+//! The engines hold C code (QuickJS, Lua) compiled with clang-22 against
+//! Debian's wasi-libc, which is not laid out as a sysroot and lacks the
+//! setjmp/longjmp support Lua needs; this script lays out a sysroot and builds
+//! that support (`guest-engines/lua/shim`). `scripts/setup.sh` installs the
+//! Debian packages. The engines are built by a nested cargo with its own
+//! target directory (`target/guest-engines`), so the outer build's lock is not
+//! in the way and every profile shares one engine build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const ENGINES: &[&str] = &["js", "lua", "rhai"];
+
+fn main() {
+    let host = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = host.parent().unwrap().to_path_buf();
+    let engines = root.join("guest-engines");
+    for p in ["Cargo.toml", "Cargo.lock", "common", "js", "lua", "rhai"] {
+        println!("cargo:rerun-if-changed={}", engines.join(p).display());
+    }
+    println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let work = target_dir(&out).join("guest-engines");
+    std::fs::create_dir_all(&work).unwrap();
+
+    let clang = tool("clang-22");
+    let ar = tool("llvm-ar-22");
+    let sysroot = sysroot(&work);
+    let libs = setjmp_libs(&work, &engines, &sysroot, &clang, &ar);
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "--target",
+        "wasm32-wasip2",
+    ])
+    .arg("--manifest-path")
+    .arg(engines.join("Cargo.toml"))
+    .arg("--target-dir")
+    .arg(&work)
+    .env("CC_wasm32_wasip2", &clang)
+    .env("AR_wasm32_wasip2", &ar)
+    .env(
+        "CFLAGS_wasm32_wasip2",
+        format!("--sysroot={}", sysroot.display()),
+    )
+    .env("RQUICKJS_SYS_NO_WASI_SDK", "1")
+    .env("RAISFAST_ENGINE_LIBS", &libs);
+    // What the outer build set for itself must not leak into the guests' build.
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo for the script engines: {e}"));
+    if !status.success() {
+        panic!(
+            "building the script engines (guest-engines/) failed ({status}); \
+             scripts/setup.sh installs what they need (the wasm32-wasip2 target, clang-22, lld-22, \
+             llvm-22, libclang-rt-22-dev-wasm32, wasi-libc)"
+        );
+    }
+    let dest = out.join("engines");
+    std::fs::create_dir_all(&dest).unwrap();
+    for e in ENGINES {
+        let built = work
+            .join("wasm32-wasip2/release")
+            .join(format!("raisfast_engine_{e}.wasm"));
+        std::fs::copy(&built, dest.join(format!("{e}.wasm")))
+            .unwrap_or_else(|err| panic!("{}: {err}", built.display()));
+    }
+}
+
+/// The outer build's target directory (the one holding `CACHEDIR.TAG`).
+fn target_dir(out: &Path) -> PathBuf {
+    out.ancestors()
+        .find(|a| a.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out.to_path_buf())
+}
+
+fn tool(name: &str) -> String {
+    match Command::new(name).arg("--version").output() {
+        Ok(o) if o.status.success() => name.to_string(),
+        _ => panic!(
+            "`{name}` is not installed: the script engines compile C to WebAssembly with it. \
+             Run scripts/setup.sh (it installs clang-22, lld-22, llvm-22, libclang-rt-22-dev-wasm32 and wasi-libc)"
+        ),
+    }
+}
+
+/// Debian's wasi-libc laid out as a sysroot, with our `setjmp.h`.
+fn sysroot(work: &Path) -> PathBuf {
+    let sysroot = work.join("sysroot");
+    let include = Path::new("/usr/include/wasm32-wasi");
+    let lib = Path::new("/usr/lib/wasm32-wasi");
+    if !include.is_dir() || !lib.join("libc.a").is_file() {
+        panic!("wasi-libc is not installed (/usr/lib/wasm32-wasi); run scripts/setup.sh");
+    }
+    if !sysroot.join("lib/wasm32-wasip2").exists() {
+        let _ = std::fs::remove_dir_all(&sysroot);
+        copy_dir(include, &sysroot.join("include"));
+        copy_dir(lib, &sysroot.join("lib/wasm32-wasi"));
+        for alias in ["wasm32-wasip1", "wasm32-wasip2"] {
+            std::os::unix::fs::symlink("wasm32-wasi", sysroot.join("lib").join(alias)).unwrap();
+        }
+    }
+    sysroot
+}
+
+/// `libsetjmp.a` (our runtime for LLVM's wasm setjmp lowering) and a copy of
+/// `libwasi-emulated-signal.a`, in a folder of their own.
+fn setjmp_libs(work: &Path, engines: &Path, sysroot: &Path, clang: &str, ar: &str) -> PathBuf {
+    let shim = engines.join("lua/shim");
+    std::fs::copy(shim.join("setjmp.h"), sysroot.join("include/setjmp.h")).unwrap();
+    let libs = work.join("libs");
+    std::fs::create_dir_all(&libs).unwrap();
+    let obj = libs.join("setjmp_rt.o");
+    run(Command::new(clang)
+        .args(["--target=wasm32-wasip1", "-O2", "-mexception-handling"])
+        .args([
+            "-mllvm",
+            "-wasm-enable-sjlj",
+            "-mllvm",
+            "-wasm-use-legacy-eh=false",
+        ])
+        .arg(format!("--sysroot={}", sysroot.display()))
+        .arg("-c")
+        .arg(shim.join("setjmp_rt.c"))
+        .arg("-o")
+        .arg(&obj));
+    let lib = libs.join("libsetjmp.a");
+    let _ = std::fs::remove_file(&lib);
+    run(Command::new(ar).arg("rcs").arg(&lib).arg(&obj));
+    std::fs::copy(
+        "/usr/lib/wasm32-wasi/libwasi-emulated-signal.a",
+        libs.join("libwasi-emulated-signal.a"),
+    )
+    .unwrap();
+    libs
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd.status().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed: {status}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}

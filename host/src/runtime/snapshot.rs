@@ -1,0 +1,307 @@
+//! Script plugins, pre-initialised: the engine component (QuickJS, Lua or
+//! Rhai) is instantiated once, loads and evaluates the plugin's source, and
+//! is snapshotted (wasmtime-wizer). Every call then instantiates that
+//! snapshot from a copy-on-write image: per-request isolation without paying
+//! for interpreter start-up and parsing on each call.
+//!
+//! Snapshots are cached on disk, keyed by the engine, the plugin's source
+//! files and its configuration (top-level code may read it), so a restart
+//! neither re-runs the plugin's top-level code nor recompiles anything.
+
+use super::bindings::engine_world::ScriptEngine;
+use super::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
+use super::error::LoadError;
+use super::state::HostState;
+use super::{Limits, Runtime, engines};
+use crate::host_api::{CallState, HostError, PluginContext};
+use crate::manifest::RuntimeKind;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::Store;
+use wasmtime::component::{Instance, Lift, WasmList};
+use wasmtime_wizer::{ComponentInstanceState, Wizer};
+
+/// Largest source file of a script plugin.
+pub const MAX_SOURCE_FILE: u64 = 1024 * 1024;
+/// Largest total of a script plugin's source files.
+pub const MAX_SOURCE_TOTAL: u64 = 8 * 1024 * 1024;
+/// Deadline of a plugin's top-level code.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A loaded-and-snapshotted script plugin.
+pub struct Snapshot {
+    /// The snapshot component.
+    pub wasm: Vec<u8>,
+    /// The handlers the plugin exports.
+    pub handlers: Vec<String>,
+}
+
+/// The plugin's source files: every file with the runtime's extension under
+/// `dir` (hidden directories skipped), as `/`-separated relative paths.
+pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Vec<(String, String)>, String> {
+    let exts: &[&str] = match kind {
+        RuntimeKind::Js => &["js", "mjs", "json"],
+        RuntimeKind::Lua => &["lua"],
+        RuntimeKind::Rhai => &["rhai"],
+        RuntimeKind::Wasm => &[],
+    };
+    let mut out = Vec::new();
+    let mut total = 0u64;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            let ft = entry.file_type().map_err(|e| e.to_string())?;
+            if name.starts_with('.') || name == "node_modules" || name == "target" {
+                continue;
+            }
+            if ft.is_dir() {
+                stack.push(path);
+            } else if ft.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|e| exts.contains(&e.to_str().unwrap_or("")))
+            {
+                let len = entry.metadata().map_err(|e| e.to_string())?.len();
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if len > MAX_SOURCE_FILE {
+                    return Err(format!(
+                        "{rel} is {len} bytes; a source file may have at most {MAX_SOURCE_FILE}"
+                    ));
+                }
+                total += len;
+                if total > MAX_SOURCE_TOTAL {
+                    return Err(format!(
+                        "the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes"
+                    ));
+                }
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
+                out.push((rel, text));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl Runtime {
+    /// Loads a script plugin into its engine and snapshots it (or takes the
+    /// snapshot from the cache).
+    pub fn snapshot(
+        &self,
+        kind: RuntimeKind,
+        ctx: Arc<PluginContext>,
+        entry: &str,
+        files: &[(String, String)],
+        limits: Limits,
+    ) -> Result<Snapshot, LoadError> {
+        let plugin = ctx.id.clone();
+        let fail = |message: String| LoadError::Script {
+            plugin: plugin.clone(),
+            message,
+        };
+        let engine_wasm =
+            engines::component(kind).ok_or_else(|| fail("not a script runtime".into()))?;
+        let key = cache_key(kind, entry, files, &ctx.config);
+        let cached = self.snapshot_dir().map(|d| d.join(format!("{key}.wasm")));
+        if let Some(path) = &cached
+            && let Some(s) = read_cached(path)
+        {
+            return Ok(s);
+        }
+        let wizer = Wizer::new();
+        let (cx, instrumented) = wizer
+            .instrument_component(engine_wasm)
+            .map_err(|e| fail(format!("instrumenting the engine: {e:#}")))?;
+        let component = self
+            .compile(&instrumented)
+            .map_err(|e| fail(format!("compiling the engine: {e:#}")))?;
+        let mut store = Store::new(
+            self.engine(),
+            HostState::new(Arc::clone(&ctx), limits.max_memory_bytes),
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(LOAD_TIMEOUT.as_millis() as u64 / self.epoch_tick_ms + 1);
+        let mut call = CallState::new("<load>", LOAD_TIMEOUT, 0);
+        call.loading = true;
+        store.data_mut().call = call;
+        let instance = self
+            .linker
+            .instantiate(&mut store, &component)
+            .map_err(|e| fail(format!("instantiating the engine: {e:#}")))?;
+        let engine =
+            ScriptEngine::new(&mut store, &instance).map_err(|e| fail(format!("{e:#}")))?;
+        let sources: Vec<SourceFile> = files
+            .iter()
+            .map(|(path, contents)| SourceFile {
+                path: path.clone(),
+                contents: contents.clone(),
+            })
+            .collect();
+        let handlers = match engine
+            .raisfast_plugin_engine()
+            .call_load(&mut store, entry, &sources)
+        {
+            Ok(Ok(names)) => names,
+            Ok(Err(e)) => {
+                let e = HostError::from(e);
+                let msg = match e {
+                    HostError::Invalid(m) | HostError::Failed(m) => m,
+                    other => other.to_string(),
+                };
+                return Err(fail(msg));
+            }
+            Err(trap) => {
+                let why = match trap.downcast_ref::<wasmtime::Trap>() {
+                    Some(wasmtime::Trap::Interrupt) => format!(
+                        "its top-level code ran for more than {} s",
+                        LOAD_TIMEOUT.as_secs()
+                    ),
+                    _ if store.data().limiter.memory_refused => format!(
+                        "its top-level code needed more than {} MiB (max_memory_mb)",
+                        limits.max_memory_bytes / (1024 * 1024)
+                    ),
+                    _ => format!("the engine crashed while loading it: {trap:#}"),
+                };
+                return Err(fail(why));
+            }
+        };
+        let wasm = block_on(wizer.snapshot_component(
+            &cx,
+            &mut Access {
+                store: &mut store,
+                instance,
+            },
+        ))
+        .map_err(|e| fail(format!("taking the snapshot: {e:#}")))?;
+        let snapshot = Snapshot { wasm, handlers };
+        if let Some(path) = &cached {
+            write_cached(path, &snapshot);
+        }
+        Ok(snapshot)
+    }
+
+    fn snapshot_dir(&self) -> Option<PathBuf> {
+        self.cache_dir.as_ref().map(|d| d.join("snapshots"))
+    }
+}
+
+fn cache_key(
+    kind: RuntimeKind,
+    entry: &str,
+    files: &[(String, String)],
+    config: &serde_json::Value,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(engines::hash(kind));
+    h.update(env!("CARGO_PKG_VERSION"));
+    h.update(entry);
+    for (path, text) in files {
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path);
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text);
+    }
+    h.update(config.to_string());
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hex}", kind.as_str())
+}
+
+fn read_cached(path: &Path) -> Option<Snapshot> {
+    let wasm = std::fs::read(path).ok()?;
+    let handlers = std::fs::read_to_string(path.with_extension("handlers")).ok()?;
+    Some(Snapshot {
+        wasm,
+        handlers: handlers.lines().map(str::to_string).collect(),
+    })
+}
+
+fn write_cached(path: &Path, s: &Snapshot) {
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(path.with_extension("handlers"), s.handlers.join("\n"))?;
+        std::fs::write(&tmp, &s.wasm)?;
+        std::fs::rename(&tmp, path)
+    };
+    if let Err(e) = write() {
+        tracing::warn!("cannot cache the snapshot {}: {e}", path.display());
+    }
+}
+
+/// Polls a future that never waits on I/O (wizer's, over synchronous calls).
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// What wizer needs to read the loaded instance's state.
+struct Access<'a> {
+    store: &'a mut Store<HostState>,
+    instance: Instance,
+}
+
+impl Access<'_> {
+    fn call<R: Lift + Send + Sync + 'static>(&mut self, instance: &str, func: &str) -> R {
+        let (_, inst) = self
+            .instance
+            .get_export(&mut *self.store, None, instance)
+            .unwrap_or_else(|| panic!("wizer instrumentation exports {instance}"));
+        let (_, f) = self
+            .instance
+            .get_export(&mut *self.store, Some(&inst), func)
+            .unwrap_or_else(|| panic!("wizer instrumentation exports {instance}#{func}"));
+        let typed = self
+            .instance
+            .get_typed_func::<(), (R,)>(&mut *self.store, f)
+            .unwrap_or_else(|e| panic!("{instance}#{func}: {e}"));
+        typed
+            .call(&mut *self.store, ())
+            .unwrap_or_else(|e| panic!("{instance}#{func}: {e}"))
+            .0
+    }
+}
+
+impl ComponentInstanceState for Access<'_> {
+    async fn call_func_ret_list_u8(
+        &mut self,
+        instance: &str,
+        func: &str,
+        contents: impl FnOnce(&[u8]) + Send,
+    ) {
+        let list: WasmList<u8> = self.call(instance, func);
+        contents(list.as_le_slice(&*self.store));
+    }
+
+    async fn call_func_ret_s32(&mut self, instance: &str, func: &str) -> i32 {
+        self.call(instance, func)
+    }
+
+    async fn call_func_ret_s64(&mut self, instance: &str, func: &str) -> i64 {
+        self.call(instance, func)
+    }
+
+    async fn call_func_ret_f32(&mut self, instance: &str, func: &str) -> u32 {
+        self.call::<f32>(instance, func).to_bits()
+    }
+
+    async fn call_func_ret_f64(&mut self, instance: &str, func: &str) -> u64 {
+        self.call::<f64>(instance, func).to_bits()
+    }
+}
