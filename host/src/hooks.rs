@@ -79,6 +79,25 @@ pub fn check_event_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// The handler a subscription to `hook` calls: the manifest's `handler`, or the
+/// hook name with every character outside `A-Z a-z 0-9 _` read as `_`
+/// (`crm.deal_won` is handled by `crm_deal_won`).
+pub fn handler_name(hook: &str, options: Option<&crate::manifest::HookOptions>) -> String {
+    match options.and_then(|o| o.handler.clone()) {
+        Some(h) => h,
+        None => hook
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+    }
+}
+
 /// The payload every handler receives, serialised to JSON.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Envelope {

@@ -183,6 +183,17 @@ impl Database {
     /// Records that `plugin_id` owns tables starting with `prefix`. Fails when another
     /// plugin owns it, or a prefix that overlaps it.
     pub fn claim_prefix(self: &Arc<Self>, prefix: &str, plugin_id: &str) -> Result<(), StoreError> {
+        let conn = self.connection()?;
+        self.claim_prefix_on(&conn, prefix, plugin_id)
+    }
+
+    /// [`Database::claim_prefix`] on a given connection (inside its transaction).
+    pub fn claim_prefix_on(
+        &self,
+        conn: &Connection,
+        prefix: &str,
+        plugin_id: &str,
+    ) -> Result<(), StoreError> {
         let taken = |owner: &str| StoreError::PrefixTaken {
             prefix: prefix.to_string(),
             owner: owner.to_string(),
@@ -199,7 +210,6 @@ impl Database {
                 return Ok(());
             }
         }
-        let conn = self.connection()?;
         let owner: Option<String> = conn
             .query_row(
                 "INSERT INTO raisfast_plugin_prefixes (prefix, plugin_id) VALUES (?1, ?2)

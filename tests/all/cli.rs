@@ -45,7 +45,7 @@ fn check_fails_on_broken_plugins_with_every_error() {
         "tests/fixtures/broken/typo/manifest.toml:8:1: `hooks.on_content_created.priorty`: unknown key `priorty`",
         "help: did you mean `priority`?",
         "tests/fixtures/broken/bad-id/manifest.toml:2:6: `plugin.id`: invalid plugin id `My Plugin`",
-        "dependencies: dependency cycle: test.cycle-a -> test.cycle-b -> test.cycle-a",
+        "error: dependency cycle: test.cycle-a -> test.cycle-b -> test.cycle-a",
         "duplicate plugin id test.dup: also declared by tests/fixtures/broken/dup-1",
         "`plugin.entry`: entry file `tests/fixtures/broken/no-entry/init.lua` does not exist",
         "`cron.schedule`: invalid cron expression `61 * * * *`",
@@ -213,4 +213,45 @@ fn list_shows_states() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("com.raisfast.hello-rust"), "{}", text(&o));
     assert!(text(&o).contains("active"));
+}
+
+#[test]
+fn check_loads_scripts_in_their_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    let write = |name: &str, manifest: &str, file: &str, text: &str| {
+        std::fs::create_dir_all(p.join(name)).unwrap();
+        std::fs::write(p.join(name).join("manifest.toml"), manifest).unwrap();
+        std::fs::write(p.join(name).join(file), text).unwrap();
+    };
+    write(
+        "syntax",
+        &crate::support::script_manifest("t.syntax", "js", ""),
+        "main.js",
+        "export function f( {\n",
+    );
+    write(
+        "handlers",
+        &crate::support::script_manifest(
+            "t.handlers",
+            "lua",
+            "[hooks.on_content_created]\n\n[[routes]]\nmethod = \"GET\"\npath = \"/x\"\nhandler = \"listDeals\"\n",
+        ),
+        "init.lua",
+        "Plugin = {}\nPlugin.listDeal = function() end\n",
+    );
+    let o = raisfast(&["plugin", "check", "p"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("main.js: SyntaxError"), "{out}");
+    assert!(
+        out.contains(
+            "`routes.handler`: init.lua exports no handler `listDeals` (did you mean `listDeal`?)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("`hooks`: init.lua exports no handler `on_content_created`"),
+        "{out}"
+    );
 }

@@ -3,6 +3,7 @@
 //! per scenario, and are built once per run by [`support::guests`].
 
 mod cli;
+mod conformance;
 mod db;
 mod docs;
 mod host_api;
@@ -10,5 +11,6 @@ mod http;
 mod limits;
 mod manager;
 mod manifest;
+mod scripts;
 mod support;
 mod vfs;

@@ -182,13 +182,34 @@ fn a_table_prefix_has_one_owner() {
     let h = Harness::new();
     h.install_probe("com.a.crm", "");
     h.install_probe("com.b.crm", "");
+    // Both load: neither has tables yet. The first CREATE TABLE claims `crm_`.
+    assert_eq!(h.load_ok().loaded, ["com.a.crm", "com.b.crm"]);
+    ok(&h.probe(
+        "com.a.crm",
+        json!({"op": "db.execute", "sql": "CREATE TABLE crm_deals (x)"}),
+    ));
+    let r = h.probe(
+        "com.b.crm",
+        json!({"op": "db.execute", "sql": "CREATE TABLE crm_notes (x)"}),
+    );
+    crate::support::err(
+        &r,
+        "denied",
+        "the prefix `crm_` already belongs to plugin com.a.crm",
+    );
+    let r = h.probe(
+        "com.b.crm",
+        json!({"op": "db.query", "sql": "SELECT * FROM crm_deals"}),
+    );
+    crate::support::err(&r, "denied", "belongs to plugin com.a.crm");
+    // A plugin with migrations claims its prefix when it loads.
+    let dir = h.install_probe("org.c.crm", "");
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::write(dir.join("migrations/001.sql"), "CREATE TABLE crm_more (x);").unwrap();
     let r = h.manager.load_all();
-    assert_eq!(r.loaded, ["com.a.crm"]);
+    let why = &r.failed.iter().find(|(id, _)| id == "org.c.crm").unwrap().1;
     assert!(
-        r.failed[0]
-            .1
-            .contains("table prefix `crm_` belongs to plugin com.a.crm"),
-        "{:?}",
-        r.failed
+        why.contains("table prefix `crm_` belongs to plugin com.a.crm"),
+        "{why}"
     );
 }

@@ -29,6 +29,8 @@ pub struct Guests {
     pub hostile: PathBuf,
     /// `extensions/plugins/hello-rust`: the example plugin.
     pub hello: PathBuf,
+    /// `tests/plugins/conformance-rust`: the conformance scenario in Rust.
+    pub conformance: PathBuf,
 }
 
 /// Builds the guest plugins once per test run (release, wasm32-wasip2, in
@@ -45,6 +47,7 @@ pub fn guests() -> &'static Guests {
             probe: build(root().join("tests/plugins/probe")),
             hostile: build(root().join("tests/plugins/hostile")),
             hello: build(root().join("extensions/plugins/hello-rust")),
+            conformance: build(root().join("tests/plugins/conformance-rust")),
         }
     })
 }
@@ -263,5 +266,63 @@ impl TestServer {
             }
         });
         TestServer { port }
+    }
+}
+
+/// A manifest for a script plugin `id` in `runtime`, with extra lines.
+pub fn script_manifest(id: &str, runtime: &str, extra: &str) -> String {
+    format!(
+        "[plugin]\nid = \"{id}\"\nname = \"{id}\"\nversion = \"0.1.0\"\nruntime = \"{runtime}\"\n\n{extra}\n"
+    )
+}
+
+impl Harness {
+    /// Installs a script plugin from `files` (path, contents) with this manifest.
+    pub fn install_files(&self, dir_name: &str, manifest: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = self.plugin_dir().join(dir_name);
+        for (path, text) in files {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
+        dir
+    }
+
+    /// Installs a copy of `tests/plugins/<fixture>` (its own manifest replaced).
+    pub fn install_fixture(&self, fixture: &str, dir_name: &str, manifest: &str) -> PathBuf {
+        let src = root().join("tests/plugins").join(fixture);
+        let dir = self.plugin_dir().join(dir_name);
+        copy_tree(&src, &dir);
+        std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
+        dir
+    }
+
+    /// Calls `hook` on `id` with an envelope whose body is `body`.
+    pub fn hook(
+        &self,
+        id: &str,
+        hook: &str,
+        body: Value,
+    ) -> Result<Option<Value>, raisfast::runtime::CallFailure> {
+        let envelope = json!({ "hook": hook, "id": body.get("id").cloned(), "content_type": null, "body": body });
+        self.manager
+            .call_hook(id, hook, &envelope.to_string())
+            .map(|o| o.value.map(|v| serde_json::from_str(&v).unwrap()))
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == "target" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
     }
 }

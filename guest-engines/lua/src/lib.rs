@@ -64,7 +64,9 @@ fn install(lua: &Lua, files: HashMap<String, String>) -> mlua::Result<()> {
             },
         )?,
     )?;
-    let sdk_table = lua.create_table()?;
+    // Natives answer (true, value) or (false, "kind: message"); the Lua side
+    // raises the message as a plain string error, catchable with pcall.
+    let natives = lua.create_table()?;
     for f in FUNCTIONS {
         let name = f.name;
         let func = lua.create_function(move |lua, args: MultiValue| {
@@ -72,13 +74,30 @@ fn install(lua: &Lua, files: HashMap<String, String>) -> mlua::Result<()> {
                 .into_iter()
                 .map(|v| to_json(lua, v))
                 .collect::<mlua::Result<Vec<_>>>()?;
-            match sdk::call(name, &args) {
-                Ok(v) => from_json(lua, &v),
-                Err(e) => Err(mlua::Error::runtime(sdk::error_text(&e))),
-            }
+            Ok(match sdk::call(name, &args) {
+                Ok(v) => (true, from_json(lua, &v)?),
+                Err(e) => (false, Value::String(lua.create_string(sdk::error_text(&e))?)),
+            })
         })?;
-        sdk_table.set(name, func)?;
+        natives.set(name, func)?;
     }
+    let sdk_table: Table = lua
+        .load(
+            r#"
+            local natives = ...
+            local sdk = {}
+            for name, native in pairs(natives) do
+              sdk[name] = function(...)
+                local ok, value = native(...)
+                if ok then return value end
+                error(value, 0)
+              end
+            end
+            return sdk
+            "#,
+        )
+        .set_name("=sdk")
+        .call(natives)?;
     let print_fn = lua.create_function(|lua, args: MultiValue| {
         let args = args
             .into_iter()

@@ -15,6 +15,7 @@ use std::cell::RefCell;
 struct Loaded {
     engine: Engine,
     ast: AST,
+    entry: String,
 }
 
 thread_local! {
@@ -103,7 +104,7 @@ fn invoke(l: &Loaded, name: &str, arg: serde_json::Value) -> Result<Option<Dynam
             .engine
             .call_fn_with_options(options, &mut scope, &l.ast, name, (arg,)),
     };
-    r.map(Some).map_err(|e| failed(describe("init.rhai", &e)))
+    r.map(Some).map_err(|e| failed(describe(&l.entry, &e)))
 }
 
 fn to_json(d: Dynamic) -> Result<serde_json::Value, Error> {
@@ -142,7 +143,13 @@ impl ScriptEngine for Rhai {
         let mut names: Vec<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
         names.sort();
         names.dedup();
-        LOADED.with(|l| *l.borrow_mut() = Some(Loaded { engine, ast }));
+        LOADED.with(|l| {
+            *l.borrow_mut() = Some(Loaded {
+                engine,
+                ast,
+                entry: entry.to_string(),
+            })
+        });
         Ok(names)
     }
 

@@ -2,9 +2,9 @@
 
 use super::GlobalArgs;
 use super::output::grants_summary;
-use crate::manager::{PluginManager, PluginState, discover, order};
-use crate::manifest::{LoadedManifest, ManifestError, RuntimeKind};
-use crate::runtime::Runtime;
+use crate::manager::{PluginManager, PluginState, discover};
+use crate::manifest::{LoadedManifest, ManifestError, nearest};
+use crate::runtime::LoadedPlugin;
 use crate::settings::Settings;
 use clap::Args;
 use serde::Serialize;
@@ -53,9 +53,20 @@ pub fn check(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<ExitCode> {
             root.display()
         );
     }
-    let runtime = check_runtime()?;
+    // Load everything with the real pipeline in a scratch data directory: the
+    // dependency graph, migrations, compiling and linking components, loading
+    // scripts in their engines (syntax errors, top-level errors, handlers).
+    let scratch = tempfile::tempdir()?;
+    let mut s = Settings {
+        data_dir: scratch.path().to_path_buf(),
+        ..settings.clone()
+    };
+    s.runtime.pooling = false;
+    s.runtime.cache_dir = Some(settings.cache_dir());
+    let manager = PluginManager::new(s)?;
+    let loaded = manager.load_from(&root);
+    let failures: BTreeMap<String, String> = loaded.failed.into_iter().collect();
     let mut reports = Vec::new();
-    let mut valid: BTreeMap<String, LoadedManifest> = BTreeMap::new();
     for f in found {
         match f {
             Err((dir, errors)) => reports.push(PluginReport {
@@ -69,22 +80,25 @@ pub fn check(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<ExitCode> {
                 grants: Vec::new(),
             }),
             Ok(m) => {
-                let mut errors = Vec::new();
                 let id = m.manifest.id().to_string();
-                if let Some(first) = valid.get(&id) {
-                    errors.push(format!(
-                        "duplicate plugin id {id}: also declared by {}",
-                        first.dir.display()
-                    ));
-                }
-                if m.manifest.runtime() == RuntimeKind::Wasm
-                    && let Err(e) = check_component(&runtime, &m)
+                let dir = m.dir.display().to_string();
+                let mut errors: Vec<String> = [failures.get(&dir), failures.get(&id)]
+                    .into_iter()
+                    .flatten()
+                    .map(|why| {
+                        why.strip_prefix(&format!("plugin {id}: "))
+                            .unwrap_or(why)
+                            .to_string()
+                    })
+                    .collect();
+                if let Ok(p) = manager.plugin(&id)
+                    && manager.entry(&id).is_some_and(|e| e.dir == m.dir)
                 {
-                    errors.push(e);
+                    errors.extend(missing_handlers(&m, &p));
                 }
                 reports.push(PluginReport {
-                    dir: m.dir.display().to_string(),
-                    id: Some(id.clone()),
+                    dir,
+                    id: Some(id),
                     version: Some(m.manifest.plugin.version.get_ref().clone()),
                     runtime: Some(m.manifest.runtime().as_str()),
                     ok: errors.is_empty(),
@@ -92,32 +106,7 @@ pub fn check(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<ExitCode> {
                     warnings: m.warnings.iter().map(ManifestError::to_string).collect(),
                     grants: grants_summary(&m.manifest),
                 });
-                valid.entry(id).or_insert(m);
             }
-        }
-    }
-    let nodes = valid
-        .iter()
-        .map(|(id, m)| {
-            let deps = m
-                .manifest
-                .dependency_reqs()
-                .map(|(d, r)| (d.to_string(), r))
-                .collect();
-            (
-                id.clone(),
-                order::Node {
-                    version: m.manifest.version(),
-                    deps,
-                },
-            )
-        })
-        .collect();
-    let plan = order::plan(&nodes);
-    for r in &mut reports {
-        if let Some(why) = r.id.as_ref().and_then(|id| plan.excluded.get(id)) {
-            r.errors.push(format!("dependencies: {why}"));
-            r.ok = false;
         }
     }
     let failed = reports.iter().filter(|r| !r.ok).count();
@@ -138,6 +127,42 @@ pub fn check(global: &GlobalArgs, args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Handlers the manifest names (routes, cron, hooks) that a script does not export.
+fn missing_handlers(m: &LoadedManifest, p: &LoadedPlugin) -> Vec<String> {
+    let Some(exported) = p.handlers() else {
+        return Vec::new();
+    };
+    let entry = m.manifest.entry();
+    let named = m
+        .manifest
+        .routes
+        .iter()
+        .map(|r| ("routes.handler", r.handler.as_str()))
+        .chain(
+            m.manifest
+                .cron
+                .iter()
+                .map(|c| ("cron.handler", c.handler.as_str())),
+        )
+        .map(|(f, n)| (f, n.to_string()))
+        .chain(
+            m.manifest
+                .hooks
+                .iter()
+                .map(|(h, o)| ("hooks", crate::hooks::handler_name(h, Some(o)))),
+        );
+    named
+        .filter(|(_, name)| !exported.iter().any(|e| e == name))
+        .map(|(field, name)| {
+            let mut msg = format!("`{field}`: {entry} exports no handler `{name}`");
+            if let Some(best) = nearest(&name, exported.iter().map(String::as_str)) {
+                msg.push_str(&format!(" (did you mean `{best}`?)"));
+            }
+            msg
+        })
+        .collect()
 }
 
 fn print_report(r: &PluginReport) {
@@ -164,29 +189,6 @@ fn print_report(r: &PluginReport) {
             println!("     grants {g}");
         }
     }
-}
-
-/// A runtime for checks only: no pooling, no compile cache, nothing written.
-fn check_runtime() -> anyhow::Result<Runtime> {
-    let mut s = Settings::default();
-    s.runtime.pooling = false;
-    s.runtime.compile_cache = false;
-    Runtime::new(&s).map_err(|e| anyhow::anyhow!("{e:#}"))
-}
-
-/// Compiles the component and links it against the host's WIT world.
-fn check_component(runtime: &Runtime, m: &LoadedManifest) -> Result<(), String> {
-    let path = m.dir.join(m.manifest.entry());
-    let wasm = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let component = runtime.compile(&wasm).map_err(|e| {
-        format!(
-            "{}: not a valid WebAssembly component: {e:#}",
-            path.display()
-        )
-    })?;
-    runtime
-        .link_check(&component)
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[derive(Debug, Serialize)]

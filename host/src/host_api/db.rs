@@ -51,6 +51,8 @@ impl CallConnection {
             .connection()
             .map_err(|e| HostError::Failed(e.to_string()))?;
         let policy = Arc::new(TablePolicy::new(ctx));
+        // SAFETY: the handle is this connection's, used on this thread only.
+        unsafe { rusqlite::ffi::sqlite3_set_last_insert_rowid(conn.handle(), 0) };
         let p = Arc::clone(&policy);
         conn.authorizer(Some(move |a: AuthContext<'_>| p.authorize(a)))
             .and_then(|_| conn.progress_handler(1000, Some(move || Instant::now() >= deadline)))
@@ -66,6 +68,13 @@ impl CallConnection {
         let r = f(&self.conn);
         self.policy.set_host_mode(false);
         r
+    }
+
+    /// Resets SQLite's last insert rowid, which belongs to the connection: a
+    /// pooled connection must not tell one plugin what another inserted.
+    fn forget_last_insert(&self) {
+        // SAFETY: the handle is this connection's, used on this thread only.
+        unsafe { rusqlite::ffi::sqlite3_set_last_insert_rowid(self.conn.handle(), 0) };
     }
 
     /// Prepares one statement under the plugin's rules.
@@ -179,16 +188,30 @@ pub fn execute(
     params: &str,
 ) -> Result<wit::ExecResult, HostError> {
     let c = connection(ctx, call)?;
+    c.forget_last_insert();
+    let before = c.conn.total_changes();
     let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
+    let ddl = c.policy.was_ddl();
     let mut rows = stmt.raw_query();
     while rows.next().map_err(|e| c.error(e))?.is_some() {}
     drop(rows);
     drop(stmt);
-    Ok(wit::ExecResult {
-        rows_affected: c.conn.changes(),
+    // `changes()` would report the connection's last DML, not this statement's.
+    let result = wit::ExecResult {
+        rows_affected: c.conn.total_changes().saturating_sub(before),
         last_insert_id: c.conn.last_insert_rowid(),
-    })
+    };
+    if ddl {
+        // The first table a plugin creates claims its prefix for it.
+        c.host(|conn| {
+            ctx.services
+                .db
+                .claim_prefix_on(conn, &ctx.table_prefix, &ctx.id)
+        })
+        .map_err(|e| HostError::Denied(format!("database: {e}")))?;
+    }
+    Ok(result)
 }
 
 fn transaction(ctx: &PluginContext, call: &mut CallState, op: &str) -> Result<(), HostError> {

@@ -242,10 +242,14 @@ impl PluginManager {
                 "plugin {id}: its table prefix `{prefix}` is reserved by the server; choose another last id segment"
             ));
         }
-        self.services
-            .db
-            .claim_prefix(&prefix, &id)
-            .map_err(|e| e.to_string())?;
+        // A plugin that ships migrations owns its prefix from the start; others
+        // claim it with their first CREATE TABLE.
+        if m.dir.join("migrations").is_dir() {
+            self.services
+                .db
+                .claim_prefix(&prefix, &id)
+                .map_err(|e| e.to_string())?;
+        }
         let ctx = Arc::new(PluginContext {
             id: id.clone(),
             table_prefix: prefix,

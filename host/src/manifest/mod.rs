@@ -151,6 +151,8 @@ pub struct HookOptions {
     /// Only these content types reach the handler (empty: all).
     #[serde(default)]
     pub content_types: Vec<String>,
+    /// The handler to call (default: the hook name, `.`, `:` and `-` read as `_`).
+    pub handler: Option<String>,
 }
 
 impl Default for HookOptions {
@@ -159,6 +161,7 @@ impl Default for HookOptions {
             priority: default_priority(),
             on_error: OnError::Abort,
             content_types: Vec::new(),
+            handler: None,
         }
     }
 }

@@ -304,6 +304,17 @@ fn check_hooks(m: &Manifest, file: &Path, source: &str, r: &mut Report) {
             .find(&format!("hooks.{name}"))
             .or_else(|| source.find(&format!("hooks.{}", name.replace('_', "-"))));
         let span = at.map(|a| a..a + name.len());
+        if let Some(h) = m.hooks[name].handler.as_deref()
+            && let Err(msg) = check_handler(h)
+        {
+            r.errors.push(ManifestError::at(
+                file,
+                source,
+                span.clone(),
+                format!("hooks.{name}.handler"),
+                msg,
+            ));
+        }
         if let Err(msg) = crate::hooks::check_event_name(name) {
             r.errors.push(ManifestError::at(
                 file,

@@ -285,10 +285,16 @@ impl LoadedPlugin {
                 (Ok(outcome), false)
             }
             Ok(Err(e)) => {
-                let error = CallError::Plugin {
-                    plugin: self.ctx.id.clone(),
-                    hook: hook.to_string(),
-                    error: HostError::from(e),
+                // An engine that survives a refused allocation (QuickJS throws
+                // "out of memory") still failed for lack of memory.
+                let error = if memory_refused {
+                    self.out_of_memory(hook)
+                } else {
+                    CallError::Plugin {
+                        plugin: self.ctx.id.clone(),
+                        hook: hook.to_string(),
+                        error: HostError::from(e),
+                    }
                 };
                 let logs = call.logs;
                 (Err(CallFailure { error, logs }), false)
@@ -311,16 +317,20 @@ impl LoadedPlugin {
                 timeout_ms: self.limits.timeout.as_millis() as u64,
             },
             Some(Trap::StackOverflow) => CallError::StackOverflow { plugin, hook },
-            _ if memory_refused => CallError::OutOfMemory {
-                plugin,
-                hook,
-                limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
-            },
+            _ if memory_refused => self.out_of_memory(&hook),
             _ => CallError::Trap {
                 plugin,
                 hook,
                 message: trap_message(&trap),
             },
+        }
+    }
+
+    fn out_of_memory(&self, hook: &str) -> CallError {
+        CallError::OutOfMemory {
+            plugin: self.ctx.id.clone(),
+            hook: hook.to_string(),
+            limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
         }
     }
 

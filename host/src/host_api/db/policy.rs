@@ -95,6 +95,11 @@ impl TablePolicy {
         Ok(())
     }
 
+    /// Whether the statement just prepared is DDL on the plugin's own tables.
+    pub fn was_ddl(&self) -> bool {
+        self.audit.lock().expect("audit lock").ddl
+    }
+
     /// Call after a statement was prepared: refuses statements that touched
     /// SQLite's schema tables without being DDL on the plugin's own tables.
     pub fn finish_statement(&self) -> Result<(), String> {
@@ -258,13 +263,13 @@ impl TablePolicy {
                 "table `{t}` is a core table; plugins cannot {verb} it, whatever their grants"
             ));
         }
-        if t.starts_with(&self.prefix) || self.grants.names(&t, access) {
+        let owner = self.db.table_owner(&t);
+        let foreign = owner.as_ref().is_some_and(|o| *o != self.plugin_id);
+        if (t.starts_with(&self.prefix) && !foreign) || self.grants.names(&t, access) {
             return Ok(());
         }
         let grant = format!("\"{}:{t}\"", access.as_str());
-        if let Some(owner) = self.db.table_owner(&t)
-            && owner != self.plugin_id
-        {
+        if let Some(owner) = owner.filter(|_| foreign) {
             return Err(format!(
                 "table `{t}` belongs to plugin {owner}; `*` does not reach it: add {grant} to [permissions] database in manifest.toml"
             ));
@@ -281,7 +286,13 @@ impl TablePolicy {
     fn own(&self, table: &str) -> Result<(), String> {
         let t = table.to_ascii_lowercase();
         if t.starts_with(&self.prefix) && !is_protected(&t) {
-            Ok(())
+            match self.db.table_owner(&t) {
+                Some(owner) if owner != self.plugin_id => Err(format!(
+                    "plugin {} may create, alter and drop only its own tables: the prefix `{}` already belongs to plugin {owner}",
+                    self.plugin_id, self.prefix
+                )),
+                _ => Ok(()),
+            }
         } else {
             Err(format!(
                 "plugin {} may create, alter and drop only its own tables, whose names start with `{}` (not `{t}`)",

@@ -1,0 +1,385 @@
+//! Script plugins (JS, Lua, Rhai): the seed's examples run unchanged, every
+//! call gets a fresh instance, load errors name file and line, and limits hold
+//! in every language.
+
+use crate::support::{Harness, script_manifest};
+use raisfast::runtime::CallError;
+use raisfast::runtime::bindings::raisfast::plugin::types::RouteRequest;
+use serde_json::{Value, json};
+
+fn products(h: &Harness) {
+    h.sql(
+        "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT, price REAL);
+         INSERT INTO products (name, price) VALUES ('lamp', 12.5), ('desk', 99.5);",
+    );
+}
+
+fn route(handler: &str) -> RouteRequest {
+    RouteRequest {
+        handler: handler.into(),
+        method: "GET".into(),
+        path: "/products".into(),
+        params: vec![],
+        query: vec![],
+        headers: vec![],
+        body: vec![],
+        caller: None,
+    }
+}
+
+const SEED_JS: &str = r#"import { dbQuery, ok, logInfo } from 'sdk';
+export function on_content_created(input) {
+const data = JSON.parse(input);
+logInfo("created: " + data.id);
+}
+export function getProducts() {
+const rows = dbQuery("SELECT * FROM products");
+return ok(rows);
+}"#;
+
+const SEED_LUA: &str = r#"local sdk = require("sdk")
+Plugin = {}
+Plugin.on_content_created = function(input)
+local data = sdk.extractJson(input, "body")
+sdk.logInfo("created: " .. tostring(data.id))
+end
+Plugin.getProducts = function(input)
+local rows = sdk.dbQuery("SELECT * FROM products")
+return sdk.ok(rows)
+end"#;
+
+const SEED_RHAI: &str = r#"fn on_content_created(input) {
+log("info", "created: " + input.id);
+}
+fn get_products(input) {
+let rows = db_query("SELECT * FROM products", "");
+rows
+}"#;
+
+#[test]
+fn the_seeds_examples_run_unchanged() {
+    let h = Harness::new();
+    products(&h);
+    let grants = "[permissions]\ndatabase = [\"read:products\"]\n";
+    h.install_files(
+        "seed-js",
+        &script_manifest("seed.js", "js", grants),
+        &[("main.js", SEED_JS)],
+    );
+    h.install_files(
+        "seed-lua",
+        &script_manifest("seed.lua", "lua", grants),
+        &[("init.lua", SEED_LUA)],
+    );
+    h.install_files(
+        "seed-rhai",
+        &script_manifest("seed.rhai", "rhai", grants),
+        &[("init.rhai", SEED_RHAI)],
+    );
+    h.load_ok();
+    let expected_rows =
+        json!([{"id": 1, "name": "lamp", "price": 12.5}, {"id": 2, "name": "desk", "price": 99.5}]);
+    for (id, handler) in [
+        ("seed.js", "getProducts"),
+        ("seed.lua", "getProducts"),
+        ("seed.rhai", "get_products"),
+    ] {
+        let envelope = json!({"hook": "on_content_created", "id": 7, "content_type": "post", "body": {"id": 7, "title": "t"}});
+        let out = h
+            .manager
+            .call_hook(id, "on_content_created", &envelope.to_string())
+            .unwrap();
+        assert_eq!(out.value, None, "{id}");
+        assert_eq!(out.logs[0].message, "created: 7", "{id}");
+        let plugin = h.manager.plugin(id).unwrap();
+        let r = plugin.call_route(&route(handler)).unwrap().value;
+        assert_eq!(r.status, 200, "{id}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&r.body).unwrap(),
+            expected_rows,
+            "{id}"
+        );
+        let mut handlers = plugin.handlers().unwrap().to_vec();
+        handlers.sort();
+        assert_eq!(handlers, [handler, "on_content_created"], "{id}");
+    }
+}
+
+#[test]
+fn every_call_gets_a_fresh_instance() {
+    let h = Harness::new();
+    h.install_files(
+        "fresh-js",
+        &script_manifest("fresh.js", "js", ""),
+        &[("main.js", "let n = 0;\nglobalThis.seen = globalThis.seen || [];\nexport function bump() { n += 1; globalThis.seen.push(n); return [n, globalThis.seen.length, Math.random()]; }")],
+    );
+    h.install_files(
+        "fresh-lua",
+        &script_manifest("fresh.lua", "lua", ""),
+        &[("init.lua", "n = 0\nPlugin = {}\nPlugin.bump = function() n = n + 1; return { n, math.random() } end")],
+    );
+    h.install_files(
+        "fresh-rhai",
+        &script_manifest("fresh.rhai", "rhai", ""),
+        &[(
+            "init.rhai",
+            "fn bump(input) { let m = #{}; m.n = 1; [1, m.n] }",
+        )],
+    );
+    h.load_ok();
+    for id in ["fresh.js", "fresh.lua", "fresh.rhai"] {
+        let a = h.hook(id, "bump", json!({})).unwrap().unwrap();
+        let b = h.hook(id, "bump", json!({})).unwrap().unwrap();
+        assert_eq!(a[0], 1, "{id}: {a}");
+        assert_eq!(
+            b[0], 1,
+            "{id}: a global set in one call is not visible in the next ({b})"
+        );
+        if id != "fresh.rhai" {
+            assert_ne!(
+                a[a.as_array().unwrap().len() - 1],
+                b[b.as_array().unwrap().len() - 1],
+                "{id}: randomness is re-seeded"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_syntax_error_fails_that_plugin_with_file_and_line() {
+    let h = Harness::new();
+    h.install_files(
+        "bad-js",
+        &script_manifest("bad.js", "js", ""),
+        &[("main.js", "export function f() {\n  return 1 +;\n}\n")],
+    );
+    h.install_files(
+        "bad-lua",
+        &script_manifest("bad.lua", "lua", ""),
+        &[("init.lua", "Plugin = {}\nPlugin.f = function(\n")],
+    );
+    h.install_files(
+        "bad-rhai",
+        &script_manifest("bad.rhai", "rhai", ""),
+        &[("init.rhai", "fn f(input) {\n  let x = ;\n}\n")],
+    );
+    h.install_files(
+        "good",
+        &script_manifest("good.js", "js", ""),
+        &[("main.js", "export function f() { return 1; }")],
+    );
+    let r = h.manager.load_all();
+    assert_eq!(r.loaded, ["good.js"]);
+    let why = |id: &str| r.failed.iter().find(|(k, _)| k == id).unwrap().1.clone();
+    let js = why("bad.js");
+    assert!(
+        js.contains("main.js") && js.contains("SyntaxError") && js.contains(":2:"),
+        "{js}"
+    );
+    let lua = why("bad.lua");
+    assert!(lua.contains("init.lua:3:"), "{lua}");
+    let rhai = why("bad.rhai");
+    assert!(rhai.contains("init.rhai:2:"), "{rhai}");
+}
+
+#[test]
+fn top_level_code_cannot_use_the_host_api_but_can_log() {
+    let h = Harness::new();
+    h.install_files(
+        "top",
+        &script_manifest("top.js", "js", "[config]\nmode = \"fast\""),
+        &[("main.js", "import { kvGet, logInfo, configGet } from 'sdk';\nconst mode = configGet('mode');\nlogInfo('loading ' + mode);\nkvGet('x');\nexport function f() {}")],
+    );
+    let r = h.manager.load_all();
+    assert!(
+        r.failed[0]
+            .1
+            .contains("kv.get is not available while the plugin loads"),
+        "{:?}",
+        r.failed
+    );
+}
+
+#[test]
+fn js_has_modules_async_and_modern_syntax() {
+    let h = Harness::new();
+    h.install_files(
+        "modern",
+        &script_manifest("modern.js", "js", ""),
+        &[
+            ("main.js", "import { double } from './lib/math.js';\nimport { kvGet } from 'sdk';\n\
+                export async function run(input) {\n\
+                  const v = await Promise.resolve(double(21));\n\
+                  const bytes = new Uint8Array([1, 2, 3]);\n\
+                  const o = { a: { b: null } };\n\
+                  let caught = null;\n\
+                  try { kvGet(''); } catch (e) { caught = e.kind; }\n\
+                  return { v, sum: bytes.reduce((a, b) => a + b, 0), deep: o.a?.b?.c ?? 'none', year: new Date(0).getUTCFullYear(), pi: Math.round(Math.PI * 100), caught, json: JSON.parse(input).body.x };\n\
+                }"),
+            ("lib/math.js", "export const double = (x) => x * 2;"),
+        ],
+    );
+    h.load_ok();
+    let r = h
+        .hook("modern.js", "run", json!({"x": 5}))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r,
+        json!({"v": 42, "sum": 6, "deep": "none", "year": 1970, "pi": 314, "caught": "invalid", "json": 5})
+    );
+}
+
+#[test]
+fn js_imports_stay_inside_the_plugin() {
+    let h = Harness::new();
+    h.install_files(
+        "esc",
+        &script_manifest("esc.js", "js", ""),
+        &[(
+            "main.js",
+            "import x from '../../etc/passwd';\nexport function f() {}",
+        )],
+    );
+    h.install_files(
+        "bare",
+        &script_manifest("bare.js", "js", ""),
+        &[("main.js", "import fs from 'fs';\nexport function f() {}")],
+    );
+    let r = h.manager.load_all();
+    assert_eq!(r.failed.len(), 2);
+    for (_, why) in &r.failed {
+        assert!(
+            why.contains("a plugin imports only 'sdk' and its own files"),
+            "{why}"
+        );
+    }
+}
+
+#[test]
+fn lua_is_sandboxed() {
+    let h = Harness::new();
+    h.install_files(
+        "sand",
+        &script_manifest("sand.lua", "lua", ""),
+        &[
+            ("init.lua", "local util = require('lib.util')\nPlugin = {}\nPlugin.probe = function()\n\
+                local ok_bin = pcall(load, string.dump(function() return 1 end))\n\
+                local bin_ok = select(1, load(string.dump(function() return 1 end)))\n\
+                local escaped = pcall(require, '../secret')\n\
+                return { io = type(io), os = type(os), debug = type(debug), package = type(package), dofile = type(dofile), loadfile = type(loadfile), binary = bin_ok ~= nil, text = load('return 2')(), util = util.answer, escaped = escaped }\n\
+                end"),
+            ("lib/util.lua", "return { answer = 42 }"),
+        ],
+    );
+    h.load_ok();
+    let r = h.hook("sand.lua", "probe", json!({})).unwrap().unwrap();
+    assert_eq!(
+        r,
+        json!({"io": "nil", "os": "nil", "debug": "nil", "package": "nil", "dofile": "nil", "loadfile": "nil", "binary": false, "text": 2, "util": 42, "escaped": false})
+    );
+}
+
+#[test]
+fn host_errors_are_catchable_in_each_language() {
+    let h = Harness::new();
+    h.install_files("c-js", &script_manifest("c.js", "js", ""), &[("main.js", "import { dbQuery } from 'sdk';\nexport function f() { try { dbQuery('SELECT * FROM users'); } catch (e) { return [e.kind, e.message.startsWith('denied: ')]; } }")]);
+    h.install_files("c-lua", &script_manifest("c.lua", "lua", ""), &[("init.lua", "local sdk = require('sdk')\nPlugin = {}\nPlugin.f = function() local ok, err = pcall(sdk.dbQuery, 'SELECT * FROM users'); return { ok, string.sub(err, 1, 8) } end")]);
+    h.install_files("c-rhai", &script_manifest("c.rhai", "rhai", ""), &[("init.rhai", "fn f(input) { try { db_query(\"SELECT * FROM users\", \"\"); } catch (e) { return [false, e.sub_string(0, 8)]; } }")]);
+    h.load_ok();
+    assert_eq!(
+        h.hook("c.js", "f", json!({})).unwrap().unwrap(),
+        json!(["denied", true])
+    );
+    assert_eq!(
+        h.hook("c.lua", "f", json!({})).unwrap().unwrap(),
+        json!([false, "denied: "])
+    );
+    assert_eq!(
+        h.hook("c.rhai", "f", json!({})).unwrap().unwrap(),
+        json!([false, "denied: "])
+    );
+}
+
+fn limits_harness() -> Harness {
+    let h = Harness::new();
+    let m = |id: &str, rt: &str| {
+        script_manifest(
+            id,
+            rt,
+            "[permissions]\ntimeout_ms = 300\nmax_memory_mb = 32\n",
+        )
+    };
+    h.install_files("l-js", &m("l.js", "js"), &[("main.js", "export function spin() { while (true) {} }\n\
+        export function bomb() { const a = []; while (true) { a.push(new Array(100000).fill(7)); } }\n\
+        export function deep() { function f(n) { return f(n + 1) + 1; } return f(0); }\n\
+        export function ok() { return 'fine'; }")]);
+    h.install_files("l-lua", &m("l.lua", "lua"), &[("init.lua", "Plugin = {}\n\
+        Plugin.spin = function() while true do end end\n\
+        Plugin.bomb = function() local t = {} local i = 0 while true do i = i + 1 t[i] = string.rep('x', 100000) .. i end end\n\
+        Plugin.deep = function() local function f(n) return f(n + 1) + 1 end return f(0) end\n\
+        Plugin.ok = function() return 'fine' end")]);
+    h.install_files(
+        "l-rhai",
+        &m("l.rhai", "rhai"),
+        &[(
+            "init.rhai",
+            "fn spin(input) { loop { } }\n\
+        fn bomb(input) { let s = \"xxxxxxxxxx\"; loop { s += s; } }\n\
+        fn f(n) { f(n + 1) + 1 }\n\
+        fn deep(input) { f(0) }\n\
+        fn ok(input) { \"fine\" }",
+        )],
+    );
+    h.load_ok();
+    h
+}
+
+#[test]
+fn limits_hold_in_every_script_runtime() {
+    let h = limits_harness();
+    for id in ["l.js", "l.lua", "l.rhai"] {
+        let e = h.hook(id, "spin", json!({})).unwrap_err().error;
+        assert!(
+            matches!(
+                e,
+                CallError::Timeout {
+                    timeout_ms: 300,
+                    ..
+                }
+            ),
+            "{id}: {e}"
+        );
+        assert_eq!(
+            h.hook(id, "ok", json!({})).unwrap(),
+            Some(json!("fine")),
+            "{id}"
+        );
+        let e = h.hook(id, "bomb", json!({})).unwrap_err().error;
+        assert!(
+            matches!(e, CallError::OutOfMemory { limit_mb: 32, .. }),
+            "{id}: {e}"
+        );
+        assert_eq!(
+            h.hook(id, "ok", json!({})).unwrap(),
+            Some(json!("fine")),
+            "{id}"
+        );
+        let e = h.hook(id, "deep", json!({})).unwrap_err().error;
+        assert!(
+            matches!(
+                e,
+                CallError::StackOverflow { .. }
+                    | CallError::Trap { .. }
+                    | CallError::Plugin { .. }
+                    | CallError::OutOfMemory { .. }
+            ),
+            "{id}: {e}"
+        );
+        assert_eq!(
+            h.hook(id, "ok", json!({})).unwrap(),
+            Some(json!("fine")),
+            "{id}: the next call works"
+        );
+    }
+}
