@@ -10,5 +10,7 @@ bin=target/release/raisfast
 $bin plugin build extensions/plugins
 $bin plugin check extensions/plugins
 $bin --data-dir data plugin list
-$bin --data-dir data plugin call com.raisfast.hello-rust on_content_created --payload '{"id": "welcome", "title": "Welcome"}'
-$bin --data-dir data plugin call com.raisfast.hello-rust hello --route --path /hello
+for lang in js lua rhai rust; do
+    $bin --data-dir data plugin call com.raisfast.hello-$lang on_content_created --payload '{"id": "welcome", "title": "Welcome"}'
+    $bin --data-dir data plugin call com.raisfast.hello-$lang hello --route --path /hello
+done

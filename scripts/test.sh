@@ -5,5 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
+(cd guest-engines && cargo fmt --all -- --check)
+# Linting the host builds the script engines (host/build.rs), which lays out the
+# wasm sysroot in target/guest-engines; the engines are then linted against it.
 cargo clippy --workspace --all-targets --locked -- -D warnings
+engines=target/guest-engines
+(cd guest-engines && \
+    CC_wasm32_wasip2=clang-22 AR_wasm32_wasip2=llvm-ar-22 RQUICKJS_SYS_NO_WASI_SDK=1 \
+    CFLAGS_wasm32_wasip2="--sysroot=$PWD/../$engines/sysroot" \
+    RAISFAST_ENGINE_LIBS="$PWD/../$engines/libs" \
+    cargo clippy --release --locked --target wasm32-wasip2 --target-dir "../$engines" -- -D warnings)
 cargo test --workspace --locked

@@ -126,6 +126,7 @@ fn check_block(page: &Path, b: &Block) -> Result<(), String> {
                 ))
             }
         }
+        "js" | "lua" | "rhai" => Ok(()), // loaded in their engines by `script_samples_load`
         "text" | "wit" => Ok(()),
         other => Err(format!(
             "code block with unknown language `{other}`; tag it"
@@ -162,5 +163,43 @@ fn the_shell_splitter_splits_like_a_shell() {
             "--payload",
             r#"{"id": 1}"#
         ]
+    );
+}
+
+#[test]
+fn script_samples_load_in_their_engines() {
+    let h = crate::support::Harness::new();
+    let mut count = 0;
+    for page in pages() {
+        let md = std::fs::read_to_string(&page).unwrap();
+        for b in blocks(&md) {
+            let (runtime, entry) = match b.info.as_str() {
+                "js" => ("js", "main.js"),
+                "lua" => ("lua", "init.lua"),
+                "rhai" => ("rhai", "init.rhai"),
+                _ => continue,
+            };
+            count += 1;
+            let stem = page
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .replace(['.', '_'], "-")
+                .to_lowercase();
+            let id = format!("docs.s{count}-{stem}");
+            let manifest = crate::support::script_manifest(&id, runtime, "");
+            h.install_files(
+                &format!("{stem}-{}", b.line),
+                &manifest,
+                &[(entry, &b.text)],
+            );
+        }
+    }
+    assert!(count >= 9, "only {count} script samples");
+    let r = h.manager.load_all();
+    assert!(
+        r.failed.is_empty(),
+        "script samples that do not load: {:#?}",
+        r.failed
     );
 }

@@ -236,10 +236,9 @@ impl ScriptEngine for Js {
                 .json_stringify(out)
                 .catch(&ctx)
                 .map_err(|e| failed(format!("the return value is not JSON: {}", describe(e))))?;
-            Ok(json
-                .map(|s| s.to_string())
+            json.map(|s| s.to_string())
                 .transpose()
-                .map_err(|e| failed(e.to_string()))?)
+                .map_err(|e| failed(e.to_string()))
         })
     }
 

@@ -76,7 +76,10 @@ fn install(lua: &Lua, files: HashMap<String, String>) -> mlua::Result<()> {
                 .collect::<mlua::Result<Vec<_>>>()?;
             Ok(match sdk::call(name, &args) {
                 Ok(v) => (true, from_json(lua, &v)?),
-                Err(e) => (false, Value::String(lua.create_string(sdk::error_text(&e))?)),
+                Err(e) => (
+                    false,
+                    Value::String(lua.create_string(sdk::error_text(&e))?),
+                ),
             })
         })?;
         natives.set(name, func)?;

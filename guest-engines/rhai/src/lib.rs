@@ -27,7 +27,7 @@ type RhaiResult = Result<Dynamic, Box<EvalAltResult>>;
 fn call(name: &'static str, args: &[Dynamic]) -> RhaiResult {
     let args = args
         .iter()
-        .map(|a| from_dynamic::<serde_json::Value>(a))
+        .map(from_dynamic::<serde_json::Value>)
         .collect::<Result<Vec<_>, _>>()?;
     match sdk::call(name, &args) {
         Ok(v) => to_dynamic(v),

@@ -42,8 +42,10 @@ pub fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
     let as_dir = PathBuf::from(&args.plugin);
     let _tmp;
     if global.data_dir.is_none() {
-        // A scratch data directory: trying a hook leaves no trace.
+        // A scratch data directory: trying a hook leaves no trace but compiled
+        // code in the usual cache.
         let t = tempfile::tempdir()?;
+        settings.runtime.cache_dir = Some(settings.cache_dir());
         settings.data_dir = t.path().to_path_buf();
         _tmp = t;
     }
