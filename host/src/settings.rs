@@ -5,6 +5,10 @@
 //! data_dir = "data"
 //! plugin_dir = "extensions/plugins"
 //!
+//! [server]
+//! bind = "127.0.0.1:8080"
+//! hot_reload = true
+//!
 //! [runtime]
 //! pool_size = 4            # instances kept per wasm plugin
 //!
@@ -57,6 +61,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Where plugins are discovered, one directory each.
     pub plugin_dir: PathBuf,
+    /// The HTTP server.
+    pub server: ServerSettings,
     /// The wasm runtime.
     pub runtime: RuntimeSettings,
     /// Outbound HTTP from plugins.
@@ -76,12 +82,57 @@ impl Default for Settings {
         Settings {
             data_dir: PathBuf::from("data"),
             plugin_dir: PathBuf::from("extensions/plugins"),
+            server: ServerSettings::default(),
             runtime: RuntimeSettings::default(),
             http: HttpSettings::default(),
             vfs: VfsSettings::default(),
             kv: KvSettings::default(),
             site: SiteSettings::default(),
             plugins: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on (`0` as port: any free port).
+    pub bind: String,
+    /// Reload plugins when their files change.
+    pub hot_reload: bool,
+    /// Debounce of hot reload in milliseconds: a plugin reloads once its files
+    /// have been quiet this long.
+    pub reload_debounce_ms: u64,
+    /// Log filter (`info`, `raisfast=debug,plugin=info`, ...).
+    pub log: String,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Name of the administrator created on first start.
+    pub admin_username: String,
+    /// Password of that administrator; when unset, one is generated and printed once.
+    pub admin_password: Option<String>,
+    /// Lifetime of a login session in hours.
+    pub session_hours: u64,
+    /// Consecutive failed calls after which a plugin is disabled (0: never).
+    pub auto_disable_after: u64,
+    /// Open registration: anyone may create a `user` account.
+    pub registration: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            bind: "127.0.0.1:8080".into(),
+            hot_reload: true,
+            reload_debounce_ms: 1000,
+            log: "info,plugin=info".into(),
+            max_body_bytes: 1024 * 1024,
+            admin_username: "admin".into(),
+            admin_password: None,
+            session_hours: 24 * 30,
+            auto_disable_after: 5,
+            registration: true,
         }
     }
 }

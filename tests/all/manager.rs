@@ -112,7 +112,7 @@ fn disabled_stays_disabled_across_restarts() {
     assert_eq!(r.disabled, ["test.probe"]);
     assert!(matches!(
         again.state("test.probe"),
-        Some(PluginState::Disabled)
+        Some(PluginState::Disabled(None))
     ));
     again.enable("test.probe").unwrap();
     let third = PluginManager::new(settings(h.tmp.path())).unwrap();

@@ -6,17 +6,18 @@
 //! component that does not link) is kept out with its reason; the others load.
 
 mod discover;
+mod lifecycle;
 pub mod order;
+mod subscribers;
 
 pub use discover::{discover, plugin_dirs};
+pub use subscribers::Subscriber;
 
 use crate::host_api::grants::{Grants, is_protected, table_prefix};
 use crate::host_api::vfs::PluginFs;
 use crate::host_api::{self, PluginContext, Services};
 use crate::manifest::{LoadedManifest, Manifest, ManifestError, RuntimeKind};
-use crate::runtime::{
-    CallError, CallFailure, CallOutcome, InstancePolicy, Limits, LoadedPlugin, Runtime,
-};
+use crate::runtime::{CallError, InstancePolicy, Limits, LoadedPlugin, Runtime};
 use crate::settings::Settings;
 use crate::store::Database;
 use std::collections::BTreeMap;
@@ -43,19 +44,35 @@ pub enum ManagerError {
 pub enum PluginState {
     /// Loaded and serving calls.
     Active(Arc<LoadedPlugin>),
-    /// Turned off by the operator.
-    Disabled,
+    /// Turned off: by the operator (no reason) or by the server (why).
+    Disabled(Option<String>),
     /// Could not load; the reason.
     Failed(String),
+    /// Uninstalled through the admin API; its files are left in place.
+    Uninstalled,
 }
 
 impl PluginState {
-    /// `active`, `disabled` or `failed`.
+    /// `active`, `disabled`, `failed` or `uninstalled`.
     pub fn name(&self) -> &'static str {
         match self {
             PluginState::Active(_) => "active",
-            PluginState::Disabled => "disabled",
+            PluginState::Disabled(_) => "disabled",
             PluginState::Failed(_) => "failed",
+            PluginState::Uninstalled => "uninstalled",
+        }
+    }
+
+    /// Why the plugin is not active, if it is not.
+    pub fn reason(&self) -> Option<String> {
+        match self {
+            PluginState::Active(_) => None,
+            PluginState::Disabled(r) => Some(
+                r.clone()
+                    .unwrap_or_else(|| "disabled by an administrator".into()),
+            ),
+            PluginState::Failed(r) => Some(r.clone()),
+            PluginState::Uninstalled => Some("uninstalled".into()),
         }
     }
 }
@@ -71,6 +88,12 @@ pub struct PluginEntry {
     pub state: PluginState,
     /// Manifest warnings.
     pub warnings: Vec<ManifestError>,
+    /// Position in load order (dependencies first; ties of hook priority follow it).
+    pub order: u64,
+    /// When the current version was loaded (ms since the Unix epoch).
+    pub loaded_at: i64,
+    /// The last error of a reload that did not take, while the old version serves.
+    pub reload_error: Option<String>,
 }
 
 /// What one `load_all` did.
@@ -80,7 +103,7 @@ pub struct LoadReport {
     pub loaded: Vec<String>,
     /// Ids (or directories, when the manifest is unreadable) that failed, with why.
     pub failed: Vec<(String, String)>,
-    /// Ids left disabled by the operator.
+    /// Ids left disabled (by the operator or the server) or uninstalled.
     pub disabled: Vec<String>,
 }
 
@@ -91,6 +114,7 @@ pub struct PluginManager {
     runtime: Runtime,
     plugins: RwLock<BTreeMap<String, PluginEntry>>,
     broken: RwLock<Vec<(PathBuf, String)>>,
+    next_order: std::sync::atomic::AtomicU64,
 }
 
 impl PluginManager {
@@ -113,6 +137,7 @@ impl PluginManager {
             runtime,
             plugins: RwLock::new(BTreeMap::new()),
             broken: RwLock::new(Vec::new()),
+            next_order: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -199,10 +224,13 @@ impl PluginManager {
                 .dependencies
                 .keys()
                 .all(|d| matches!(self.state(d), Some(PluginState::Active(_))));
-            let state = if !deps_ok {
+            let stored = self.services.db.plugin_state(id).unwrap_or_default();
+            let state = if stored.uninstalled {
+                PluginState::Uninstalled
+            } else if stored.disabled {
+                PluginState::Disabled(stored.reason)
+            } else if !deps_ok {
                 PluginState::Failed("a dependency failed to load".into())
-            } else if self.services.db.plugin_enabled(id).ok().flatten() == Some(false) {
-                PluginState::Disabled
             } else {
                 match self.build(m) {
                     Ok(p) => PluginState::Active(Arc::new(p)),
@@ -211,7 +239,9 @@ impl PluginManager {
             };
             match &state {
                 PluginState::Active(_) => report.loaded.push(id.clone()),
-                PluginState::Disabled => report.disabled.push(id.clone()),
+                PluginState::Disabled(_) | PluginState::Uninstalled => {
+                    report.disabled.push(id.clone())
+                }
                 PluginState::Failed(why) => report.failed.push((id.clone(), why.clone())),
             }
             self.insert(id, m, state);
@@ -220,16 +250,36 @@ impl PluginManager {
         report
     }
 
-    fn insert(&self, id: &str, m: &LoadedManifest, state: PluginState) {
-        self.plugins.write().expect("plugins lock").insert(
+    /// Records a plugin's new state; returns the state it replaces. An active
+    /// plugin that is replaced gets `on_unload`, a newly active one `on_load`.
+    fn insert(&self, id: &str, m: &LoadedManifest, state: PluginState) -> Option<PluginState> {
+        let order = self
+            .next_order
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let new = match &state {
+            PluginState::Active(p) => Some(Arc::clone(p)),
+            _ => None,
+        };
+        let old = self.plugins.write().expect("plugins lock").insert(
             id.to_string(),
             PluginEntry {
                 dir: m.dir.clone(),
                 manifest: Arc::new(m.manifest.clone()),
                 state,
                 warnings: m.warnings.clone(),
+                order,
+                loaded_at: crate::store::now_ms(),
+                reload_error: None,
             },
         );
+        let old_state = old.map(|e| (e.state, e.manifest));
+        if let Some((PluginState::Active(p), manifest)) = &old_state {
+            lifecycle::notify(p, manifest, "on_unload");
+        }
+        if let Some(p) = new {
+            lifecycle::notify(&p, &m.manifest, "on_load");
+        }
+        old_state.map(|(s, _)| s)
     }
 
     /// Builds the plugin's context, runs its migrations and loads its entry.
@@ -322,9 +372,13 @@ impl PluginManager {
     pub fn plugin(&self, id: &str) -> Result<Arc<LoadedPlugin>, CallError> {
         match self.state(id) {
             Some(PluginState::Active(p)) => Ok(p),
-            Some(PluginState::Disabled) => Err(CallError::Unavailable {
+            Some(PluginState::Disabled(_)) => Err(CallError::Unavailable {
                 plugin: id.to_string(),
                 reason: "it is disabled".into(),
+            }),
+            Some(PluginState::Uninstalled) => Err(CallError::Unavailable {
+                plugin: id.to_string(),
+                reason: "it is uninstalled".into(),
             }),
             Some(PluginState::Failed(why)) => Err(CallError::Unavailable {
                 plugin: id.to_string(),
@@ -335,80 +389,5 @@ impl PluginManager {
                 reason: "it is not installed".into(),
             }),
         }
-    }
-
-    /// Calls `hook` on one plugin with a JSON payload.
-    pub fn call_hook(
-        &self,
-        id: &str,
-        hook: &str,
-        payload: &str,
-    ) -> Result<CallOutcome<Option<String>>, CallFailure> {
-        self.plugin(id)?.call_hook(hook, payload, 0)
-    }
-
-    fn set_state(&self, id: &str, state: PluginState) {
-        if let Some(e) = self.plugins.write().expect("plugins lock").get_mut(id) {
-            e.state = state;
-        }
-    }
-
-    /// Turns a plugin off: its instances are dropped; it stays off across restarts.
-    pub fn disable(&self, id: &str) -> Result<(), ManagerError> {
-        self.entry(id)
-            .ok_or_else(|| ManagerError::NotFound(id.into()))?;
-        self.services.db.set_plugin_enabled(id, false)?;
-        self.set_state(id, PluginState::Disabled);
-        Ok(())
-    }
-
-    /// Turns a plugin back on (reloading it from its directory).
-    pub fn enable(&self, id: &str) -> Result<(), ManagerError> {
-        self.entry(id)
-            .ok_or_else(|| ManagerError::NotFound(id.into()))?;
-        self.services.db.set_plugin_enabled(id, true)?;
-        self.reload(id)
-    }
-
-    /// Reads the plugin's directory again and swaps the new version in. If the
-    /// new version cannot load, the old one keeps serving and the error is returned.
-    pub fn reload(&self, id: &str) -> Result<(), ManagerError> {
-        let entry = self
-            .entry(id)
-            .ok_or_else(|| ManagerError::NotFound(id.into()))?;
-        let m = Manifest::load(&entry.dir).map_err(|e| ManagerError::Load(e.to_string()))?;
-        if m.manifest.id() != id {
-            return Err(ManagerError::Load(format!(
-                "{} now declares id {}; unload {id} and load the new plugin instead",
-                entry.dir.display(),
-                m.manifest.id()
-            )));
-        }
-        if self.services.db.plugin_enabled(id)? == Some(false) {
-            self.insert(id, &m, PluginState::Disabled);
-            return Ok(());
-        }
-        match self.build(&m) {
-            Ok(p) => {
-                self.insert(id, &m, PluginState::Active(Arc::new(p)));
-                Ok(())
-            }
-            Err(why) => {
-                if !matches!(entry.state, PluginState::Active(_)) {
-                    self.insert(id, &m, PluginState::Failed(why.clone()));
-                }
-                Err(ManagerError::Load(why))
-            }
-        }
-    }
-
-    /// Forgets a plugin until the next `load_all`; calls in flight finish.
-    pub fn unload(&self, id: &str) -> Result<(), ManagerError> {
-        self.plugins
-            .write()
-            .expect("plugins lock")
-            .remove(id)
-            .map(|_| ())
-            .ok_or_else(|| ManagerError::NotFound(id.into()))
     }
 }

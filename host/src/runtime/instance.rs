@@ -14,9 +14,10 @@
 use super::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
 use super::bindings::{Plugin, PluginPre};
 use super::error::{CallError, CallFailure};
+use super::metrics::Metrics;
 use super::state::HostState;
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 type GuestResult<T> = wasmtime::Result<Result<T, super::bindings::raisfast::plugin::types::Error>>;
@@ -54,23 +55,6 @@ pub struct CallOutcome<T> {
     pub denials: u32,
     /// Wall-clock time of the call.
     pub elapsed: Duration,
-}
-
-/// Counters of one loaded plugin.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Calls made.
-    pub calls: AtomicU64,
-    /// Calls that failed.
-    pub errors: AtomicU64,
-    /// Calls stopped at their deadline.
-    pub timeouts: AtomicU64,
-    /// Host calls refused for a missing permission.
-    pub denials: AtomicU64,
-    /// Failures since the last success.
-    pub consecutive_failures: AtomicU64,
-    /// The last failure's message.
-    pub last_error: Mutex<Option<String>>,
 }
 
 struct Live {
@@ -216,18 +200,21 @@ impl LoadedPlugin {
         event_depth: u32,
         f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
     ) -> Result<CallOutcome<T>, CallFailure> {
-        self.metrics.calls.fetch_add(1, Ordering::Relaxed);
         let result = if self.slots.is_empty() {
-            self.instantiate()
-                .map_err(CallFailure::from)
-                .and_then(|mut live| self.run(&mut live, hook, event_depth, f).0)
+            match self.instantiate() {
+                Ok(mut live) => self.run(&mut live, hook, event_depth, f).0,
+                Err(e) => {
+                    self.metrics.record(hook, Duration::ZERO, 0, Some(&e));
+                    Err(e.into())
+                }
+            }
         } else {
             let mut guard = self.slot();
             if guard.is_none() {
                 match self.instantiate() {
                     Ok(live) => *guard = Some(live),
                     Err(e) => {
-                        self.failed(&e);
+                        self.metrics.record(hook, Duration::ZERO, 0, Some(&e));
                         return Err(e.into());
                     }
                 }
@@ -240,13 +227,6 @@ impl LoadedPlugin {
             }
             result
         };
-        match &result {
-            Ok(_) => self
-                .metrics
-                .consecutive_failures
-                .store(0, Ordering::Relaxed),
-            Err(e) => self.failed(&e.error),
-        }
         result
     }
 
@@ -269,10 +249,23 @@ impl LoadedPlugin {
             &mut live.store.data_mut().call,
             CallState::new("", Duration::ZERO, 0),
         );
+        let denials = call.denials;
         let memory_refused = live.store.data().limiter.memory_refused;
-        self.metrics
-            .denials
-            .fetch_add(u64::from(call.denials), Ordering::Relaxed);
+        let (result, poisoned) = self.outcome(hook, result, call, memory_refused, started);
+        let error = result.as_ref().err().map(|f| &f.error);
+        self.metrics.record(hook, started.elapsed(), denials, error);
+        (result, poisoned)
+    }
+
+    /// The call's outcome, and whether its instance must be discarded.
+    fn outcome<T>(
+        &self,
+        hook: &str,
+        result: GuestResult<T>,
+        call: CallState,
+        memory_refused: bool,
+        started: Instant,
+    ) -> (Result<CallOutcome<T>, CallFailure>, bool) {
         match result {
             Ok(Ok(value)) => {
                 let outcome = CallOutcome {
@@ -332,17 +325,6 @@ impl LoadedPlugin {
             hook: hook.to_string(),
             limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
         }
-    }
-
-    fn failed(&self, e: &CallError) {
-        self.metrics.errors.fetch_add(1, Ordering::Relaxed);
-        self.metrics
-            .consecutive_failures
-            .fetch_add(1, Ordering::Relaxed);
-        if e.is_timeout() {
-            self.metrics.timeouts.fetch_add(1, Ordering::Relaxed);
-        }
-        *self.metrics.last_error.lock().expect("metrics lock") = Some(e.to_string());
     }
 }
 

@@ -13,11 +13,13 @@ mod engine;
 pub mod engines;
 mod error;
 mod instance;
+mod metrics;
 mod snapshot;
 mod state;
 
 pub use error::{CallError, CallFailure, LoadError};
-pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, Metrics};
+pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin};
+pub use metrics::{HandlerMetrics, Metrics};
 pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, collect_sources};
 pub use state::HostState;
 

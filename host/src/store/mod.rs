@@ -3,6 +3,10 @@
 //!
 //! All storage goes through this module so that another backend can come later.
 
+mod plugin_state;
+
+pub use plugin_state::StoredState;
+
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
@@ -36,7 +40,8 @@ pub enum StoreError {
 }
 
 /// The core schema, one migration per entry; `PRAGMA user_version` counts those applied.
-const CORE_MIGRATIONS: &[&str] = &[r#"
+const CORE_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL UNIQUE,
@@ -93,7 +98,26 @@ CREATE TABLE raisfast_plugin_migrations (
     applied_at INTEGER NOT NULL,
     PRIMARY KEY (plugin_id, name)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE raisfast_plugin_state ADD COLUMN reason TEXT;
+ALTER TABLE raisfast_plugin_state ADD COLUMN uninstalled INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE raisfast_cron_runs (
+    plugin_id TEXT NOT NULL,
+    job TEXT NOT NULL,
+    scheduled_at INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    duration_ms INTEGER,
+    outcome TEXT NOT NULL DEFAULT 'running',
+    error TEXT,
+    PRIMARY KEY (plugin_id, job, scheduled_at)
+);
+CREATE INDEX content_listing ON content (type, status, created_at);
+CREATE INDEX comments_by_content ON comments (content_id, created_at);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+"#,
+];
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 16;
@@ -242,49 +266,12 @@ impl Database {
             .map(|(_, owner)| owner.clone())
     }
 
-    /// Releases every prefix held by `plugin_id` (on purge).
-    pub fn release_prefixes(&self, plugin_id: &str) -> Result<(), StoreError> {
-        let conn = self.connect()?;
-        conn.execute(
-            "DELETE FROM raisfast_plugin_prefixes WHERE plugin_id = ?1",
-            [plugin_id],
-        )
-        .map_err(|e| self.err(e))?;
+    /// Forgets the prefixes held by `plugin_id` (after a purge removed them).
+    fn forget_prefixes(&self, plugin_id: &str) {
         self.prefixes
             .write()
             .expect("prefix lock")
             .retain(|_, owner| owner != plugin_id);
-        Ok(())
-    }
-}
-
-impl Database {
-    /// Whether the operator enabled (`Some(true)`) or disabled the plugin; `None` if never set.
-    pub fn plugin_enabled(self: &Arc<Self>, plugin_id: &str) -> Result<Option<bool>, StoreError> {
-        self.connection()?
-            .query_row(
-                "SELECT enabled FROM raisfast_plugin_state WHERE plugin_id = ?1",
-                [plugin_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
-    /// Records that the plugin is enabled or disabled (kept across restarts).
-    pub fn set_plugin_enabled(
-        self: &Arc<Self>,
-        plugin_id: &str,
-        enabled: bool,
-    ) -> Result<(), StoreError> {
-        self.connection()?
-            .execute(
-                "INSERT INTO raisfast_plugin_state (plugin_id, enabled, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(plugin_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
-                rusqlite::params![plugin_id, enabled, now_ms()],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
     }
 }
 

@@ -1,0 +1,131 @@
+//! Call metrics of a loaded plugin: totals, and per handler the calls, errors,
+//! denials, timeouts and latency percentiles (over the last 1024 calls).
+
+use super::error::CallError;
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Latencies kept per handler for percentiles.
+const WINDOW: usize = 1024;
+
+/// Counters of one loaded plugin.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Calls made.
+    pub calls: AtomicU64,
+    /// Calls that failed.
+    pub errors: AtomicU64,
+    /// Calls stopped at their deadline.
+    pub timeouts: AtomicU64,
+    /// Host calls refused for a missing permission.
+    pub denials: AtomicU64,
+    /// Failures since the last success (kept by the plugin manager).
+    pub consecutive_failures: AtomicU64,
+    /// The last failure's message.
+    pub last_error: Mutex<Option<String>>,
+    handlers: Mutex<BTreeMap<String, Window>>,
+}
+
+#[derive(Debug, Default)]
+struct Window {
+    calls: u64,
+    errors: u64,
+    denials: u64,
+    timeouts: u64,
+    latencies_us: VecDeque<u64>,
+}
+
+/// Metrics of one handler, as the admin API shows them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HandlerMetrics {
+    /// Calls made.
+    pub calls: u64,
+    /// Calls that failed.
+    pub errors: u64,
+    /// Host calls refused.
+    pub denials: u64,
+    /// Calls stopped at their deadline.
+    pub timeouts: u64,
+    /// Median latency in microseconds.
+    pub p50_us: u64,
+    /// 99th percentile latency in microseconds.
+    pub p99_us: u64,
+}
+
+impl Metrics {
+    /// Records one call of `handler`.
+    pub fn record(
+        &self,
+        handler: &str,
+        elapsed: Duration,
+        denials: u32,
+        error: Option<&CallError>,
+    ) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.denials
+            .fetch_add(u64::from(denials), Ordering::Relaxed);
+        if let Some(e) = error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            if e.is_timeout() {
+                self.timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+            *self.last_error.lock().expect("metrics lock") = Some(e.to_string());
+        }
+        let mut handlers = self.handlers.lock().expect("metrics lock");
+        let w = handlers.entry(handler.to_string()).or_default();
+        w.calls += 1;
+        w.denials += u64::from(denials);
+        if let Some(e) = error {
+            w.errors += 1;
+            w.timeouts += u64::from(e.is_timeout());
+        }
+        if w.latencies_us.len() == WINDOW {
+            w.latencies_us.pop_front();
+        }
+        w.latencies_us.push_back(elapsed.as_micros() as u64);
+    }
+
+    /// Metrics per handler.
+    pub fn handlers(&self) -> BTreeMap<String, HandlerMetrics> {
+        let handlers = self.handlers.lock().expect("metrics lock");
+        handlers
+            .iter()
+            .map(|(name, w)| {
+                let mut l: Vec<u64> = w.latencies_us.iter().copied().collect();
+                l.sort_unstable();
+                let pct = |p: usize| {
+                    l.get((l.len().saturating_sub(1)) * p / 100)
+                        .copied()
+                        .unwrap_or(0)
+                };
+                let m = HandlerMetrics {
+                    calls: w.calls,
+                    errors: w.errors,
+                    denials: w.denials,
+                    timeouts: w.timeouts,
+                    p50_us: pct(50),
+                    p99_us: pct(99),
+                };
+                (name.clone(), m)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_over_the_window() {
+        let m = Metrics::default();
+        for i in 1..=100 {
+            m.record("h", Duration::from_micros(i), 0, None);
+        }
+        let h = &m.handlers()["h"];
+        assert_eq!((h.calls, h.p50_us, h.p99_us), (100, 50, 99));
+    }
+}
