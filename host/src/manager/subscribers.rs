@@ -30,7 +30,7 @@ pub fn subscription(
     let options = manifest.hooks.get(hook);
     let handler = handler_name(hook, options);
     let subscribed = match plugin.handlers() {
-        Some(exported) => exported.iter().any(|h| *h == handler),
+        Some(exported) => exported.contains(&handler),
         None => options.is_some(),
     };
     subscribed.then(|| (handler, options.cloned().unwrap_or_default()))

@@ -200,7 +200,7 @@ impl LoadedPlugin {
         event_depth: u32,
         f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
     ) -> Result<CallOutcome<T>, CallFailure> {
-        let result = if self.slots.is_empty() {
+        if self.slots.is_empty() {
             match self.instantiate() {
                 Ok(mut live) => self.run(&mut live, hook, event_depth, f).0,
                 Err(e) => {
@@ -226,8 +226,7 @@ impl LoadedPlugin {
                 *guard = None;
             }
             result
-        };
-        result
+        }
     }
 
     /// Runs one call on `live`; also says whether the instance trapped.
