@@ -16,6 +16,7 @@
 //!   dependencies, loads, enables, disables and reloads them.
 
 pub mod cli;
+pub mod cms;
 pub mod cron;
 pub mod hooks;
 pub mod host_api;
@@ -23,5 +24,7 @@ pub mod manager;
 pub mod manifest;
 pub mod routes;
 pub mod runtime;
+pub mod server;
 pub mod settings;
 pub mod store;
+pub mod watch;

@@ -291,8 +291,37 @@ impl Settings {
         Ok(s)
     }
 
-    /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR` and `RAISFAST_POOL_SIZE`.
+    /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_BIND`,
+    /// `RAISFAST_HOT_RELOAD` (or `PLUGIN_HOT_RELOAD`), `RAISFAST_LOG`,
+    /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD` and `RAISFAST_POOL_SIZE`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
+        let flag = |name: &str, v: String| -> Result<bool, SettingsError> {
+            match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(SettingsError::Env {
+                    name: name.into(),
+                    message: format!("`{v}` is not true or false"),
+                }),
+            }
+        };
+        if let Some(v) = get("RAISFAST_BIND") {
+            self.server.bind = v;
+        }
+        for name in ["PLUGIN_HOT_RELOAD", "RAISFAST_HOT_RELOAD"] {
+            if let Some(v) = get(name) {
+                self.server.hot_reload = flag(name, v)?;
+            }
+        }
+        if let Some(v) = get("RAISFAST_LOG") {
+            self.server.log = v;
+        }
+        if let Some(v) = get("RAISFAST_ADMIN_USERNAME") {
+            self.server.admin_username = v;
+        }
+        if let Some(v) = get("RAISFAST_ADMIN_PASSWORD") {
+            self.server.admin_password = Some(v);
+        }
         if let Some(v) = get("RAISFAST_DATA_DIR") {
             self.data_dir = v.into();
         }

@@ -42,21 +42,30 @@ struct GlobalArgs {
     /// Plugin directory; overrides the settings.
     #[arg(long, global = true)]
     plugin_dir: Option<PathBuf>,
-    /// Log filter (`info`, `debug`, `raisfast=debug,plugin=trace`, ...).
-    #[arg(
-        long,
-        global = true,
-        env = "RAISFAST_LOG",
-        default_value = "warn,plugin=off"
-    )]
-    log: String,
+    /// Log filter (`info`, `debug`, `raisfast=debug,plugin=trace`, ...); default:
+    /// the settings' `[server] log` for `serve`, warnings only otherwise.
+    #[arg(long, global = true, env = "RAISFAST_LOG")]
+    log: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start the server: the CMS API, the plugins, their routes, cron jobs and
+    /// hot reload, on the embedded SQLite database.
+    Serve(ServeArgs),
     /// Create, check, build, list and try plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port); overrides the settings.
+    #[arg(long)]
+    bind: Option<String>,
+    /// Do not reload plugins when their files change.
+    #[arg(long)]
+    no_hot_reload: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,13 +100,12 @@ impl GlobalArgs {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.global.log);
     let result = match cli.command {
-        Command::Plugin(PluginCommand::Check(a)) => check::check(&cli.global, a),
-        Command::Plugin(PluginCommand::List(a)) => check::list(&cli.global, a),
-        Command::Plugin(PluginCommand::New(a)) => new::new(&cli.global, a),
-        Command::Plugin(PluginCommand::Build(a)) => build::build(&cli.global, a),
-        Command::Plugin(PluginCommand::Call(a)) => call::call(&cli.global, a),
+        Command::Serve(a) => serve(&cli.global, a),
+        Command::Plugin(p) => {
+            init_tracing(cli.global.log.as_deref().unwrap_or("warn,plugin=off"));
+            plugin(&cli.global, p)
+        }
     };
     match result {
         Ok(code) => code,
@@ -108,12 +116,36 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = global.settings()?;
+    if let Some(b) = args.bind {
+        settings.server.bind = b;
+    }
+    if args.no_hot_reload {
+        settings.server.hot_reload = false;
+    }
+    init_tracing(global.log.as_deref().unwrap_or(&settings.server.log));
+    crate::server::serve(settings)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plugin(global: &GlobalArgs, command: PluginCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        PluginCommand::Check(a) => check::check(global, a),
+        PluginCommand::List(a) => check::list(global, a),
+        PluginCommand::New(a) => new::new(global, a),
+        PluginCommand::Build(a) => build::build(global, a),
+        PluginCommand::Call(a) => call::call(global, a),
+    }
+}
+
 fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }

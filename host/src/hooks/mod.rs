@@ -6,6 +6,11 @@
 //! subscriber after the fact and never fails the request; a **render**
 //! override lets the first subscriber that returns a value win.
 
+mod dispatch;
+pub mod events;
+
+pub use dispatch::{Dispatcher, HookError};
+
 use serde::Serialize;
 
 /// How the dispatcher treats a hook's subscribers.

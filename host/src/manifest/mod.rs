@@ -233,8 +233,10 @@ pub struct CronSpec {
     pub name: String,
     /// Cron expression: 5 fields, or 6 with seconds first.
     pub schedule: Spanned<String>,
-    /// The handler the plugin exports; called with hook name `on_cron_tick`'s envelope.
+    /// The handler the plugin exports; it receives an `on_cron_tick` envelope.
     pub handler: String,
+    /// Time zone of the schedule (IANA name, e.g. `Europe/Paris`); default UTC.
+    pub timezone: Option<Spanned<String>>,
 }
 
 /// A manifest with where it came from.

@@ -385,6 +385,20 @@ fn check_cron(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
         if let Err(msg) = check_handler(&job.handler) {
             r.errors.push(err(job.schedule.span(), "cron.handler", msg));
         }
+        if let Some(tz) = &job.timezone
+            && tz.get_ref().parse::<chrono_tz::Tz>().is_err()
+        {
+            r.errors.push(
+                err(
+                    tz.span(),
+                    "cron.timezone",
+                    format!("unknown time zone `{}`", tz.get_ref()),
+                )
+                .with_help(
+                    "use an IANA name such as \"UTC\", \"Europe/Paris\" or \"America/New_York\"",
+                ),
+            );
+        }
     }
 }
 

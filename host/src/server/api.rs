@@ -1,0 +1,278 @@
+//! The CMS REST API under `/api/v1`: accounts, content, comments, rendering.
+
+use super::auth::{self, User as Caller};
+use super::error::ApiError;
+use super::{AppState, blocking};
+use crate::cms::{
+    Comment, Content, ContentPage, ContentPatch, ListQuery, NewComment, NewContent, User,
+};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Html, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use std::sync::Arc;
+
+#[derive(Tags)]
+enum Tag {
+    /// Accounts and sessions.
+    Auth,
+    /// Content items and their rendering.
+    Content,
+    /// Comments on content.
+    Comments,
+}
+
+/// The CMS API.
+pub struct CmsApi;
+
+/// Registration.
+#[derive(Debug, Object)]
+struct Register {
+    /// 3 to 32 letters, digits, `_`, `.`, `-`.
+    username: String,
+    /// At least 8 characters.
+    password: String,
+    /// Optional email address.
+    email: Option<String>,
+}
+
+/// Credentials.
+#[derive(Debug, Object)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// A session.
+#[derive(Debug, Object)]
+struct Session {
+    /// Send it as `Authorization: Bearer <token>`.
+    token: String,
+    /// The signed-in user.
+    user: User,
+}
+
+#[derive(ApiResponse)]
+enum Created<T: poem_openapi::types::ToJSON + Send + Sync> {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<T>),
+}
+
+#[derive(ApiResponse)]
+enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[OpenApi(prefix_path = "/api/v1")]
+impl CmsApi {
+    /// Creates a `user` account; fires `on_user_registered`.
+    #[oai(path = "/auth/register", method = "post", tag = "Tag::Auth")]
+    async fn register(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<Register>,
+    ) -> ApiResult<Created<User>> {
+        let cms = Arc::clone(&state.cms);
+        let b = body.0;
+        let user =
+            blocking(move || Ok(cms.register(&b.username, &b.password, b.email.as_deref())?))
+                .await?;
+        Ok(Created::Created(Json(user)))
+    }
+
+    /// Opens a session; fires `on_user_login`.
+    #[oai(path = "/auth/login", method = "post", tag = "Tag::Auth")]
+    async fn login(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<Login>,
+    ) -> ApiResult<Json<Session>> {
+        let cms = Arc::clone(&state.cms);
+        let b = body.0;
+        let (token, user) = blocking(move || Ok(cms.login(&b.username, &b.password)?)).await?;
+        Ok(Json(Session { token, user }))
+    }
+
+    /// Closes the caller's session; fires `on_user_logout`.
+    #[oai(path = "/auth/logout", method = "post", tag = "Tag::Auth")]
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        _caller: Caller,
+        req: &Request,
+    ) -> ApiResult<NoContent> {
+        let cms = Arc::clone(&state.cms);
+        let token = auth::bearer_token(req).unwrap_or_default();
+        blocking(move || Ok(cms.logout(&token)?)).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// The signed-in user.
+    #[oai(path = "/auth/me", method = "get", tag = "Tag::Auth")]
+    async fn me(&self, state: Data<&Arc<AppState>>, caller: Caller) -> ApiResult<Json<User>> {
+        let cms = Arc::clone(&state.cms);
+        let user = blocking(move || Ok(cms.user(&caller.0.id)?)).await?;
+        Ok(Json(user))
+    }
+
+    /// Lists content the caller may see, newest first (published items, plus
+    /// the caller's drafts; everything for an admin).
+    #[oai(path = "/content", method = "get", tag = "Tag::Content")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        #[oai(name = "type")] content_type: Query<Option<String>>,
+        status: Query<Option<String>>,
+        author: Query<Option<String>>,
+        q: Query<Option<String>>,
+        page: Query<Option<u32>>,
+        per_page: Query<Option<u32>>,
+    ) -> ApiResult<Json<ContentPage>> {
+        let user = auth::optional(&state, req).await?;
+        let cms = Arc::clone(&state.cms);
+        let query = ListQuery {
+            content_type: content_type.0,
+            status: status.0,
+            author: author.0,
+            q: q.0,
+            page: page.0,
+            per_page: per_page.0,
+        };
+        let page = blocking(move || Ok(cms.list_content(&query, user.as_ref())?)).await?;
+        Ok(Json(page))
+    }
+
+    /// Creates content: `on_content_creating` may change or refuse it; then
+    /// `on_content_created` (and `on_content_published`).
+    #[oai(path = "/content", method = "post", tag = "Tag::Content")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        body: Json<NewContent>,
+    ) -> ApiResult<Created<Content>> {
+        let cms = Arc::clone(&state.cms);
+        let c = blocking(move || Ok(cms.create_content(body.0, &caller.0)?)).await?;
+        Ok(Created::Created(Json(c)))
+    }
+
+    /// One item, by id or slug; fires `on_content_viewed`.
+    #[oai(path = "/content/:id", method = "get", tag = "Tag::Content")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<Content>> {
+        let user = auth::optional(&state, req).await?;
+        let cms = Arc::clone(&state.cms);
+        let c = blocking(move || Ok(cms.get_content(&id.0, user.as_ref())?)).await?;
+        Ok(Json(c))
+    }
+
+    /// Changes the given fields: `on_content_updating` may change or refuse it;
+    /// then `on_content_updated`.
+    #[oai(path = "/content/:id", method = "patch", tag = "Tag::Content")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<ContentPatch>,
+    ) -> ApiResult<Json<Content>> {
+        let cms = Arc::clone(&state.cms);
+        let c = blocking(move || Ok(cms.update_content(&id.0, body.0, &caller.0)?)).await?;
+        Ok(Json(c))
+    }
+
+    /// Publishes an item; fires `on_content_published`.
+    #[oai(path = "/content/:id/publish", method = "post", tag = "Tag::Content")]
+    async fn publish(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        id: Path<String>,
+    ) -> ApiResult<Json<Content>> {
+        let cms = Arc::clone(&state.cms);
+        let c = blocking(move || Ok(cms.publish_content(&id.0, &caller.0)?)).await?;
+        Ok(Json(c))
+    }
+
+    /// Deletes an item: `on_content_deleting` may veto; then `on_content_deleted`.
+    #[oai(path = "/content/:id", method = "delete", tag = "Tag::Content")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        let cms = Arc::clone(&state.cms);
+        blocking(move || Ok(cms.delete_content(&id.0, &caller.0)?)).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// The item rendered to HTML: markdown (or a `render_content` override),
+    /// then `filter_html`.
+    #[oai(path = "/content/:id/html", method = "get", tag = "Tag::Content")]
+    async fn html(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Html<String>> {
+        let user = auth::optional(&state, req).await?;
+        let cms = Arc::clone(&state.cms);
+        let html = blocking(move || Ok(cms.render_content(&id.0, user.as_ref())?)).await?;
+        Ok(Html(html))
+    }
+
+    /// Comments on an item, oldest first.
+    #[oai(path = "/content/:id/comments", method = "get", tag = "Tag::Comments")]
+    async fn comments(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        id: Path<String>,
+    ) -> ApiResult<Json<Vec<Comment>>> {
+        let user = auth::optional(&state, req).await?;
+        let cms = Arc::clone(&state.cms);
+        let list = blocking(move || Ok(cms.list_comments(&id.0, user.as_ref())?)).await?;
+        Ok(Json(list))
+    }
+
+    /// Comments on an item: `on_comment_creating` may change or refuse it; then
+    /// `on_comment_created`.
+    #[oai(path = "/content/:id/comments", method = "post", tag = "Tag::Comments")]
+    async fn comment(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        id: Path<String>,
+        body: Json<NewComment>,
+    ) -> ApiResult<Created<Comment>> {
+        let cms = Arc::clone(&state.cms);
+        let c = blocking(move || Ok(cms.create_comment(&id.0, body.0, &caller.0)?)).await?;
+        Ok(Created::Created(Json(c)))
+    }
+
+    /// Deletes a comment; fires `on_comment_deleted`.
+    #[oai(path = "/comments/:id", method = "delete", tag = "Tag::Comments")]
+    async fn delete_comment(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        let cms = Arc::clone(&state.cms);
+        blocking(move || Ok(cms.delete_comment(&id.0, &caller.0)?)).await?;
+        Ok(NoContent::Done)
+    }
+}

@@ -1,0 +1,114 @@
+//! Errors of the HTTP API, all with one JSON shape:
+//! `{"error": {"code": "not_found", "message": "...", "plugin": "..."}}`.
+
+use crate::cms::CmsError;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+/// The body of every error response.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`unauthorized`, `forbidden`, `not_found`,
+    /// `invalid`, `conflict`, `plugin_refused`, `plugin_failed`, `too_large`, `internal`).
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The plugin involved, when one is.
+    #[oai(skip_serializing_if_is_none)]
+    pub plugin: Option<String>,
+}
+
+/// An error response.
+#[derive(Debug, ApiResponse)]
+#[oai(bad_request_handler = "bad_request")]
+pub enum ApiError {
+    /// The request is malformed.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Sign in first.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// Not allowed.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such thing.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// Conflicts with what exists.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// A plugin refused the operation.
+    #[oai(status = 422)]
+    Refused(Json<ErrorBody>),
+    /// The server failed.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+fn bad_request(e: poem::Error) -> ApiError {
+    ApiError::new(400, "invalid", e.to_string(), None)
+}
+
+impl ApiError {
+    /// An error with `status`, `code` and `message`.
+    pub fn new(
+        status: u16,
+        code: &str,
+        message: impl Into<String>,
+        plugin: Option<String>,
+    ) -> ApiError {
+        let body = Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message: message.into(),
+                plugin,
+            },
+        });
+        match status {
+            400 => ApiError::BadRequest(body),
+            401 => ApiError::Unauthorized(body),
+            403 => ApiError::Forbidden(body),
+            404 => ApiError::NotFound(body),
+            409 => ApiError::Conflict(body),
+            422 => ApiError::Refused(body),
+            _ => ApiError::Internal(body),
+        }
+    }
+}
+
+impl From<CmsError> for ApiError {
+    fn from(e: CmsError) -> ApiError {
+        let plugin = match &e {
+            CmsError::Hook(h) => Some(h.plugin.clone()),
+            _ => None,
+        };
+        let message = match &e {
+            CmsError::Store(inner) => {
+                tracing::error!("{inner}");
+                "the server failed; see its log".to_string()
+            }
+            other => other.to_string(),
+        };
+        ApiError::new(e.status(), e.code(), message, plugin)
+    }
+}
+
+/// The JSON error body as a plain poem response (for non-OpenAPI endpoints).
+pub fn response(status: u16, code: &str, message: &str, plugin: Option<&str>) -> poem::Response {
+    let body =
+        serde_json::json!({ "error": { "code": code, "message": message, "plugin": plugin } });
+    poem::Response::builder()
+        .status(
+            poem::http::StatusCode::from_u16(status)
+                .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
+        )
+        .content_type("application/json")
+        .body(body.to_string())
+}

@@ -1,0 +1,165 @@
+//! `raisfast serve`: the HTTP server (poem on tokio).
+//!
+//! Routes: the CMS API and the admin API (both described by the OpenAPI
+//! document at `/api/v1/openapi.json`), plugin routes under
+//! `/api/v1/plugins/{plugin}/`, and `/health`. Plugin calls and SQLite run on
+//! blocking threads, off the async reactor.
+
+mod admin;
+mod api;
+mod auth;
+mod error;
+mod plugins;
+
+use crate::cms::Cms;
+use crate::cron::Scheduler;
+use crate::hooks::Dispatcher;
+use crate::manager::PluginManager;
+use crate::settings::Settings;
+use crate::store::Database;
+use crate::watch::HotReload;
+use error::ApiError;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{EndpointExt, Route, get, handler};
+use poem_openapi::OpenApiService;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every request handler can reach.
+pub struct AppState {
+    /// The CMS services.
+    pub cms: Arc<Cms>,
+    /// The plugins.
+    pub manager: Arc<PluginManager>,
+    /// The settings.
+    pub settings: Arc<Settings>,
+}
+
+/// Runs blocking work (SQLite, plugin calls) off the reactor.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        tracing::error!("a blocking task failed: {e}");
+        Err(ApiError::new(
+            500,
+            "internal",
+            "the server failed; see its log",
+            None,
+        ))
+    })
+}
+
+#[handler]
+fn health() -> &'static str {
+    "ok"
+}
+
+/// The HTTP application.
+pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
+    let api = OpenApiService::new((api::CmsApi, admin::AdminApi), "RaisFast", env!("CARGO_PKG_VERSION"))
+        .description("A small CMS extended by sandboxed WebAssembly plugins. Plugin routes live under /api/v1/plugins/{plugin}/.");
+    let spec = api.spec_endpoint();
+    Route::new()
+        .at("/api/v1/openapi.json", spec)
+        .at("/api/v1/plugins/:plugin", plugins::root)
+        .at("/api/v1/plugins/:plugin/*rest", plugins::nested)
+        .at("/health", get(health))
+        .nest("/", api)
+        .data(state)
+}
+
+/// Starts everything, serves until Ctrl-C or SIGTERM, then shuts down
+/// gracefully: in-flight requests, plugin calls, actions and events finish.
+pub fn serve(settings: Settings) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("raisfast-http")
+        .build()?;
+    rt.block_on(run(settings))
+}
+
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    std::fs::create_dir_all(&settings.plugin_dir)?;
+    let settings = Arc::new(settings);
+    let db = Database::open(&settings.database_path())?;
+    let services = crate::host_api::Services::new(Arc::clone(&settings), Arc::clone(&db));
+    let manager = Arc::new(PluginManager::with_services(services)?);
+    let m = Arc::clone(&manager);
+    let report = tokio::task::spawn_blocking(move || m.load_all()).await?;
+    for id in &report.loaded {
+        println!("plugin loaded: {id}");
+    }
+    for id in &report.disabled {
+        println!("plugin disabled: {id}");
+    }
+    for (id, why) in &report.failed {
+        println!("plugin failed: {id}: {}", why.replace('\n', "\n    "));
+    }
+    let dispatcher = Dispatcher::new(Arc::clone(&manager));
+    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
+    if let Some((user, password)) = cms.ensure_admin()? {
+        println!(
+            "administrator created: username `{user}`, password `{password}` (shown once; set [server] admin_password to choose it)"
+        );
+    }
+    let node = format!("{}-{}", hostname(), std::process::id());
+    let scheduler = Scheduler::start(&manager, node);
+    let hot_reload = if settings.server.hot_reload {
+        let debounce = Duration::from_millis(settings.server.reload_debounce_ms);
+        Some(HotReload::start(&manager, &settings.plugin_dir, debounce)?)
+    } else {
+        None
+    };
+    let state = Arc::new(AppState {
+        cms,
+        manager: Arc::clone(&manager),
+        settings: Arc::clone(&settings),
+    });
+    let acceptor = TcpListener::bind(settings.server.bind.as_str())
+        .into_acceptor()
+        .await?;
+    for addr in acceptor.local_addr() {
+        if let Some(a) = addr.as_socket_addr() {
+            println!("RaisFast listening on http://{a}");
+        }
+    }
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(Duration::from_secs(30)))
+        .await?;
+    println!("shutting down: finishing plugin work");
+    if let Some(h) = hot_reload {
+        h.stop();
+    }
+    tokio::task::spawn_blocking(move || {
+        scheduler.stop();
+        dispatcher.shutdown();
+    })
+    .await?;
+    println!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "raisfast".into())
+}
