@@ -5,7 +5,6 @@
 //! threads, and actions after the response.
 
 use super::Envelope;
-use super::events::EventBus;
 use crate::manager::PluginManager;
 use crate::manifest::OnError;
 use serde_json::Value;
@@ -33,19 +32,18 @@ const ACTION_QUEUE: usize = 10_000;
 /// Runs hooks for the core services.
 pub struct Dispatcher {
     manager: Arc<PluginManager>,
-    events: EventBus,
     actions: Mutex<Option<SyncSender<Envelope>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Dispatcher {
-    /// A dispatcher over `manager`, with its event bus and action workers.
+    /// A dispatcher over `manager` (whose events it starts delivering), with
+    /// its action workers.
     pub fn new(manager: Arc<PluginManager>) -> Arc<Dispatcher> {
-        let events = EventBus::start(Arc::clone(&manager));
+        manager.start_events();
         let (tx, rx) = sync_channel::<Envelope>(ACTION_QUEUE);
         let dispatcher = Arc::new(Dispatcher {
             manager,
-            events,
             actions: Mutex::new(Some(tx)),
             workers: Mutex::new(Vec::new()),
         });
@@ -86,17 +84,12 @@ impl Dispatcher {
         for w in self.workers.lock().expect("action lock").drain(..) {
             let _ = w.join();
         }
-        self.events.shutdown();
+        self.manager.stop_events();
     }
 
     /// The plugin manager.
     pub fn manager(&self) -> &Arc<PluginManager> {
         &self.manager
-    }
-
-    /// The event bus.
-    pub fn events(&self) -> &EventBus {
-        &self.events
     }
 
     /// Runs a filter: the body passes through each subscriber; a returned value
@@ -126,16 +119,15 @@ impl Dispatcher {
                 .manager
                 .call_hook_at(&s.id, &s.handler, &payload, 0, true)
                 .map_err(|f| refused(f.error.to_string()))
-                .and_then(|out| {
-                    self.events.queue(&s.id, out.events);
-                    match out.value.as_deref().map(serde_json::from_str::<Value>) {
+                .and_then(
+                    |out| match out.value.as_deref().map(serde_json::from_str::<Value>) {
                         None | Some(Ok(Value::Null)) => Ok(None),
                         Some(Ok(v)) => check(&v)
                             .map(|_| Some(v))
                             .map_err(|why| refused(format!("its result was refused: {why}"))),
                         Some(Err(e)) => Err(refused(format!("its result is not JSON: {e}"))),
-                    }
-                });
+                    },
+                );
             match result {
                 Ok(Some(v)) => body = v,
                 Ok(None) => {}
@@ -160,7 +152,7 @@ impl Dispatcher {
                 .manager
                 .call_hook_at(&s.id, &s.handler, &payload, 0, false)
             {
-                Ok(out) => self.events.queue(&s.id, out.events),
+                Ok(_) => {}
                 Err(f) => tracing::warn!(plugin = %s.id, hook = %env.hook, "{}", f.error),
             }
         }
@@ -178,7 +170,6 @@ impl Dispatcher {
                 .call_hook_at(&s.id, &s.handler, &payload, 0, false)
             {
                 Ok(out) => {
-                    self.events.queue(&s.id, out.events);
                     if let Some(Ok(Value::String(html))) =
                         out.value.as_deref().map(serde_json::from_str)
                     {

@@ -1,15 +1,16 @@
 //! The event bus: custom events emitted by plugins, delivered asynchronously,
 //! in emission order, to every plugin subscribed to the event's name.
 //!
-//! One delivery thread takes events off a bounded queue. An event handled by
-//! a plugin that emits more events goes one level deeper; the host API refuses
-//! to emit beyond [`MAX_DEPTH`](crate::host_api::events::MAX_DEPTH), so a loop
-//! stops there. Each subscriber receives the envelope with `emitter` set.
+//! The plugin manager queues the events of every successful call (hooks,
+//! routes, cron, events themselves); one delivery thread takes them off a
+//! bounded queue in order. An event handled by a plugin that emits more events
+//! goes one level deeper; the host API refuses to emit beyond
+//! [`MAX_DEPTH`](crate::host_api::events::MAX_DEPTH), so a loop stops there.
+//! Each subscriber receives the envelope with `emitter` set.
 
 use super::Envelope;
 use crate::host_api::EmittedEvent;
 use crate::manager::PluginManager;
-use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -30,9 +31,9 @@ pub struct EventBus {
 
 impl EventBus {
     /// Starts the delivery thread.
-    pub fn start(manager: Arc<PluginManager>) -> EventBus {
+    pub fn start(manager: &Arc<PluginManager>) -> EventBus {
         let (tx, rx) = sync_channel(QUEUE);
-        let weak = Arc::downgrade(&manager);
+        let weak = Arc::downgrade(manager);
         let worker = std::thread::Builder::new()
             .name("raisfast-events".into())
             .spawn(move || deliver(weak, rx))
@@ -78,28 +79,21 @@ impl Drop for EventBus {
 }
 
 fn deliver(manager: Weak<PluginManager>, rx: Receiver<Queued>) {
-    let mut pending = VecDeque::new();
     while let Ok(q) = rx.recv() {
-        pending.push_back(q);
-        while let Some(q) = pending.pop_front() {
-            let Some(manager) = manager.upgrade() else {
-                return;
-            };
-            let body = serde_json::from_str(&q.event.payload).unwrap_or_default();
-            let envelope = Envelope {
-                emitter: Some(q.emitter.clone()),
-                ..Envelope::new(&q.event.name, body)
-            }
-            .to_json();
-            for s in manager.subscribers(&q.event.name, None) {
-                match manager.call_hook_at(&s.id, &s.handler, &envelope, q.event.depth, false) {
-                    // What the handler emitted is delivered next, one level deeper.
-                    Ok(out) => pending.extend(out.events.into_iter().map(|event| Queued {
-                        emitter: s.id.clone(),
-                        event,
-                    })),
-                    Err(f) => tracing::warn!(plugin = %s.id, event = %q.event.name, "{}", f.error),
-                }
+        let Some(manager) = manager.upgrade() else {
+            return;
+        };
+        let body = serde_json::from_str(&q.event.payload).unwrap_or_default();
+        let envelope = Envelope {
+            emitter: Some(q.emitter.clone()),
+            ..Envelope::new(&q.event.name, body)
+        }
+        .to_json();
+        for s in manager.subscribers(&q.event.name, None) {
+            // What the handler emits is queued by the manager, one level deeper.
+            if let Err(f) = manager.call_hook_at(&s.id, &s.handler, &envelope, q.event.depth, false)
+            {
+                tracing::warn!(plugin = %s.id, event = %q.event.name, "{}", f.error);
             }
         }
     }

@@ -25,6 +25,24 @@ pub(super) fn notify(plugin: &LoadedPlugin, manifest: &Manifest, hook: &str) {
 }
 
 impl PluginManager {
+    /// Starts delivering the events plugins emit (without it, they are dropped).
+    pub fn start_events(self: &Arc<Self>) {
+        let _ = self.events.set(crate::hooks::events::EventBus::start(self));
+    }
+
+    /// Delivers what is queued and stops delivering events.
+    pub fn stop_events(&self) {
+        if let Some(bus) = self.events.get() {
+            bus.shutdown();
+        }
+    }
+
+    fn queue_events(&self, id: &str, events: &[crate::host_api::EmittedEvent]) {
+        if let (Some(bus), false) = (self.events.get(), events.is_empty()) {
+            bus.queue(id, events.to_vec());
+        }
+    }
+
     /// Calls handler `hook` of plugin `id` with a JSON payload.
     pub fn call_hook(
         &self,
@@ -49,6 +67,9 @@ impl PluginManager {
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
         let p = self.plugin(id)?;
         let r = p.call_hook(hook, payload, depth);
+        if let Ok(out) = &r {
+            self.queue_events(id, &out.events);
+        }
         let counts = match &r {
             Ok(_) => Some(false),
             Err(f) if veto && matches!(f.error, CallError::Plugin { .. }) => None,
@@ -66,6 +87,9 @@ impl PluginManager {
     ) -> Result<CallOutcome<RouteResponse>, CallFailure> {
         let p = self.plugin(id)?;
         let r = p.call_route(request);
+        if let Ok(out) = &r {
+            self.queue_events(id, &out.events);
+        }
         self.record_health(id, &p, Some(r.is_err()));
         r
     }

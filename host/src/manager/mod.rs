@@ -115,6 +115,7 @@ pub struct PluginManager {
     plugins: RwLock<BTreeMap<String, PluginEntry>>,
     broken: RwLock<Vec<(PathBuf, String)>>,
     next_order: std::sync::atomic::AtomicU64,
+    events: std::sync::OnceLock<crate::hooks::events::EventBus>,
 }
 
 impl PluginManager {
@@ -138,6 +139,7 @@ impl PluginManager {
             plugins: RwLock::new(BTreeMap::new()),
             broken: RwLock::new(Vec::new()),
             next_order: std::sync::atomic::AtomicU64::new(0),
+            events: std::sync::OnceLock::new(),
         })
     }
 
