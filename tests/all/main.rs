@@ -3,7 +3,9 @@
 //! per scenario, and are built once per run by [`support::guests`].
 
 mod cli;
+mod cms;
 mod conformance;
+mod crm;
 mod db;
 mod docs;
 mod host_api;
