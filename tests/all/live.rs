@@ -64,6 +64,50 @@ fn a_cron_job_runs_once_per_tick() {
             .any(|r| r["outcome"] == "ok" && r["job"] == "every-second"),
         "{detail}"
     );
+    // Ticks missed while the server is down run once when it is back, not in a burst.
+    drop(server.stop());
+    let last = *ticks_of(&tmp).last().unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let restarted_at = now_ms();
+    let server = Server::start(tmp.path());
+    assert!(
+        wait_until(Duration::from_secs(15), || ticks_of(&tmp)
+            .iter()
+            .any(|t| *t > restarted_at)),
+        "{}",
+        server.output()
+    );
+    let missed: Vec<i64> = ticks_of(&tmp)
+        .into_iter()
+        .filter(|t| *t > last && *t < restarted_at)
+        .collect();
+    assert_eq!(
+        missed.len(),
+        1,
+        "one catch-up run for the missed ticks: {missed:?}"
+    );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The ticks the ticker recorded, read from its KV in the database.
+fn ticks_of(tmp: &tempfile::TempDir) -> Vec<i64> {
+    let db = raisfast::store::Database::open(&tmp.path().join("data/raisfast.db")).unwrap();
+    let conn = db.connection().unwrap();
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM raisfast_kv WHERE plugin_id = 'e2e.ticker' AND key = 'ticks'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    v.and_then(|v| serde_json::from_str::<Vec<i64>>(&v).ok())
+        .unwrap_or_default()
 }
 
 #[test]

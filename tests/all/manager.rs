@@ -213,3 +213,74 @@ fn a_table_prefix_has_one_owner() {
         "{why}"
     );
 }
+
+#[test]
+fn a_plugin_failing_five_times_in_a_row_is_disabled_and_says_why() {
+    let h = Harness::new();
+    h.install_files(
+        "flaky",
+        &crate::support::script_manifest("test.flaky", "js", ""),
+        &[("main.js", "export function on_content_created(input) { throw new Error('always broken'); }\nexport function fine() { return 1; }")],
+    );
+    h.load_ok();
+    // A success in between resets the count.
+    for _ in 0..4 {
+        assert!(
+            h.manager
+                .call_hook("test.flaky", "on_content_created", "{}")
+                .is_err()
+        );
+    }
+    assert!(h.manager.call_hook("test.flaky", "fine", "{}").is_ok());
+    for _ in 0..4 {
+        assert!(
+            h.manager
+                .call_hook("test.flaky", "on_content_created", "{}")
+                .is_err()
+        );
+    }
+    assert!(matches!(
+        h.manager.state("test.flaky"),
+        Some(PluginState::Active(_))
+    ));
+    assert!(
+        h.manager
+            .call_hook("test.flaky", "on_content_created", "{}")
+            .is_err()
+    );
+    let Some(PluginState::Disabled(Some(why))) = h.manager.state("test.flaky") else {
+        panic!("not disabled");
+    };
+    assert!(
+        why.contains("disabled after 5 consecutive failures") && why.contains("always broken"),
+        "{why}"
+    );
+    // Vetoes of a filter are decisions, not failures.
+    h.install_files(
+        "veto",
+        &crate::support::script_manifest("test.veto", "js", ""),
+        &[(
+            "main.js",
+            "export function on_content_deleting(input) { throw new Error('no'); }",
+        )],
+    );
+    h.manager.load_all();
+    for _ in 0..10 {
+        assert!(
+            h.manager
+                .call_hook_at("test.veto", "on_content_deleting", "{}", 0, true)
+                .is_err()
+        );
+    }
+    assert!(matches!(
+        h.manager.state("test.veto"),
+        Some(PluginState::Active(_))
+    ));
+    // It stays disabled across a restart, with its reason.
+    let again = PluginManager::new(settings(h.tmp.path())).unwrap();
+    again.load_all();
+    assert!(matches!(
+        again.state("test.flaky"),
+        Some(PluginState::Disabled(Some(_)))
+    ));
+}
