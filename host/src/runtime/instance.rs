@@ -33,6 +33,32 @@ pub struct Limits {
     pub max_memory_bytes: usize,
 }
 
+/// Largest result a handler may return (a hook's JSON, a route's body).
+pub const MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The size of what a handler returned.
+pub trait ResultSize {
+    /// Bytes.
+    fn size(&self) -> usize;
+}
+
+impl ResultSize for Option<String> {
+    fn size(&self) -> usize {
+        self.as_ref().map_or(0, String::len)
+    }
+}
+
+impl ResultSize for RouteResponse {
+    fn size(&self) -> usize {
+        self.body.len()
+            + self
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum::<usize>()
+    }
+}
+
 /// How a plugin's instances are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstancePolicy {
@@ -194,7 +220,7 @@ impl LoadedPlugin {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn call<T>(
+    fn call<T: ResultSize>(
         &self,
         hook: &str,
         event_depth: u32,
@@ -230,7 +256,7 @@ impl LoadedPlugin {
     }
 
     /// Runs one call on `live`; also says whether the instance trapped.
-    fn run<T>(
+    fn run<T: ResultSize>(
         &self,
         live: &mut Live,
         hook: &str,
@@ -257,7 +283,7 @@ impl LoadedPlugin {
     }
 
     /// The call's outcome, and whether its instance must be discarded.
-    fn outcome<T>(
+    fn outcome<T: ResultSize>(
         &self,
         hook: &str,
         result: GuestResult<T>,
@@ -266,6 +292,23 @@ impl LoadedPlugin {
         started: Instant,
     ) -> (Result<CallOutcome<T>, CallFailure>, bool) {
         match result {
+            Ok(Ok(value)) if value.size() > MAX_RESULT_BYTES => {
+                let error = CallError::Plugin {
+                    plugin: self.ctx.id.clone(),
+                    hook: hook.to_string(),
+                    error: HostError::Limit(format!(
+                        "the handler returned {} bytes; the limit is {MAX_RESULT_BYTES}",
+                        value.size()
+                    )),
+                };
+                (
+                    Err(CallFailure {
+                        error,
+                        logs: call.logs,
+                    }),
+                    false,
+                )
+            }
             Ok(Ok(value)) => {
                 let outcome = CallOutcome {
                     value,

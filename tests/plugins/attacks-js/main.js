@@ -1,0 +1,33 @@
+// Hostile plugin in JavaScript: each export attacks one limit or boundary.
+// The adversarial suite (tests/all/attacks.rs) runs them and asserts the outcome.
+import { dbQuery, dbExecute, dbBegin, httpFetch, vfsRead, vfsWrite, kvGet, kvSet, logInfo, emit } from 'sdk';
+
+const body = (input) => JSON.parse(input).body;
+function kind(f) {
+  try { f(); return 'ok'; } catch (e) { return e.kind ?? 'error'; }
+}
+
+export function spin() { while (true) {} }
+export function spin_host() { while (true) { try { kvGet('x'); } catch (e) {} } }
+export function bomb() { const a = []; while (true) a.push(new Array(1 << 16).fill(1)); }
+export function double() { let s = 'x'; while (true) s = s + s; }
+export function huge_array() { return new Array(50_000_000).fill(7).length; }
+export function huge_return() { return 'y'.repeat(20 * 1024 * 1024); }
+export function huge_log() { logInfo('z'.repeat(1024 * 1024)); }
+export function many_logs() { for (let i = 0; i < 5000; i++) logInfo('line ' + i); }
+export function huge_kv() { return kind(() => kvSet('big', 'k'.repeat(2 * 1024 * 1024))); }
+export function deep() { function f(n) { return f(n + 1) + 1; } return f(0); }
+export function sql(input) { return kind(() => dbQuery(body(input).sql, [])); }
+export function exec(input) { return kind(() => dbExecute(body(input).sql, [])); }
+export function open_txn(input) { dbBegin(); dbExecute(body(input).sql, []); }
+export function http(input) { return kind(() => httpFetch({ url: body(input).url, timeoutMs: body(input).timeout ?? 250 })); }
+export function read_file(input) { return kind(() => vfsRead(body(input).path)); }
+export function write_file(input) { return kind(() => vfsWrite(body(input).path, 'x'.repeat(body(input).size ?? 1))); }
+export function emit_flood() {
+  let sent = 0;
+  try { for (let i = 0; i < 1000; i++) { emit('flood.event', { i }); sent++; } } catch (e) { return [sent, e.kind]; }
+  return [sent, 'ok'];
+}
+export function wrong_type() { return 'not a content item'; }
+export function always_throws() { throw new Error('always'); }
+export function ping() { return 'pong'; }
