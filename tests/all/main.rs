@@ -9,6 +9,7 @@ mod conformance;
 mod crm;
 mod db;
 mod docs;
+mod fuzz;
 mod host_api;
 mod http;
 mod limits;
