@@ -19,5 +19,6 @@ mod manifest;
 mod scripts;
 mod server;
 mod server_support;
+mod soak;
 mod support;
 mod vfs;

@@ -163,6 +163,17 @@ impl Server {
         self.login(name, "password-123")
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills it at once (SIGKILL), as a crash would.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops the server gracefully (SIGTERM) and waits for it.
     pub fn stop(mut self) -> String {
         self.terminate();
