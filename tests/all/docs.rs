@@ -102,7 +102,14 @@ fn check_block(page: &Path, b: &Block) -> Result<(), String> {
             .map_err(|e| e.to_string()),
         "sh" => {
             for line in b.text.lines() {
-                let w = words(line);
+                let mut w = words(line);
+                // Leading `NAME=value` words set the environment.
+                while w
+                    .first()
+                    .is_some_and(|x| x.contains('=') && !x.starts_with('-'))
+                {
+                    w.remove(0);
+                }
                 match w.first().map(String::as_str) {
                     None => {}
                     Some("raisfast") => {
