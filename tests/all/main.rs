@@ -17,6 +17,7 @@ mod live;
 mod manager;
 mod manifest;
 mod scripts;
+mod sdk_types;
 mod server;
 mod server_support;
 mod soak;

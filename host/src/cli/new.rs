@@ -69,8 +69,22 @@ pub fn create(dir: &Path, name: &str, id: &str, lang: Language) -> anyhow::Resul
         anyhow::bail!("{} already exists", dir.display());
     }
     let (runtime, files): (&str, Vec<(&str, String)>) = match lang {
-        Language::Js => ("js", vec![("main.js", JS.to_string())]),
-        Language::Lua => ("lua", vec![("init.lua", LUA.to_string())]),
+        Language::Js => (
+            "js",
+            vec![
+                ("main.js", JS.to_string()),
+                ("sdk.d.ts", SDK_DTS.to_string()),
+                ("jsconfig.json", JSCONFIG.to_string()),
+            ],
+        ),
+        Language::Lua => (
+            "lua",
+            vec![
+                ("init.lua", LUA.to_string()),
+                ("types/sdk.lua", SDK_LUA.to_string()),
+                (".luarc.json", LUARC.to_string()),
+            ],
+        ),
         Language::Rhai => ("rhai", vec![("init.rhai", RHAI.to_string())]),
         Language::Rust => (
             "wasm",
@@ -154,9 +168,36 @@ strip = true
     )
 }
 
-const JS: &str = r#"import { logInfo } from 'sdk';
+/// Type declarations of the JS SDK, for editors.
+pub const SDK_DTS: &str = include_str!("../../../sdk-types/sdk.d.ts");
+/// LuaLS annotations of the Lua SDK, for editors.
+pub const SDK_LUA: &str = include_str!("../../../sdk-types/sdk.lua");
 
+const JSCONFIG: &str = r#"{
+  "compilerOptions": {
+    "checkJs": true,
+    "module": "es2022",
+    "target": "es2022",
+    "moduleResolution": "bundler",
+    "noEmit": true
+  },
+  "include": ["**/*.js", "sdk.d.ts"]
+}
+"#;
+
+const LUARC: &str = r#"{
+  "runtime.version": "Lua 5.4",
+  "workspace.library": ["types"],
+  "diagnostics.globals": ["Plugin"]
+}
+"#;
+
+const JS: &str = r#"// @ts-check
+import { logInfo } from 'sdk';
+
+/** @param {string} input the hook's envelope, as JSON text */
 export function on_content_created(input) {
+  /** @type {import('sdk').Envelope<import('sdk').Content>} */
   const data = JSON.parse(input);
   logInfo("new content: " + data.id);
 }

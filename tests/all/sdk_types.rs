@@ -1,0 +1,89 @@
+//! The editor typings shipped by `plugin new` (sdk-types/): they declare every
+//! SDK function, and TypeScript accepts the generated JS plugin and rejects a
+//! wrong call.
+
+use crate::support::root;
+use std::process::Command;
+
+/// The SDK functions of the engines' one table (guest-engines/common/src/sdk.rs).
+fn sdk_functions() -> Vec<String> {
+    let src = std::fs::read_to_string(root().join("guest-engines/common/src/sdk.rs")).unwrap();
+    src.lines()
+        .filter_map(|l| l.trim().strip_prefix("f(\""))
+        .map(|l| l.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_typings_declare_every_sdk_function() {
+    let names = sdk_functions();
+    assert!(names.len() >= 30, "{names:?}");
+    let dts = std::fs::read_to_string(root().join("sdk-types/sdk.d.ts")).unwrap();
+    let lua = std::fs::read_to_string(root().join("sdk-types/sdk.lua")).unwrap();
+    for n in &names {
+        assert!(
+            dts.contains(&format!("export function {n}("))
+                || dts.contains(&format!("export function {n}<")),
+            "sdk.d.ts lacks {n}"
+        );
+        assert!(
+            lua.contains(&format!("function sdk.{n}(")),
+            "sdk.lua lacks {n}"
+        );
+    }
+}
+
+#[test]
+fn typescript_checks_a_new_js_plugin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_raisfast"))
+        .args([
+            "--plugin-dir",
+            "p",
+            "plugin",
+            "new",
+            "typed",
+            "--runtime",
+            "js",
+        ])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = tmp.path().join("p/typed");
+    assert!(dir.join("sdk.d.ts").is_file() && dir.join("jsconfig.json").is_file());
+    // TypeScript from the npm registry, installed once per target directory.
+    let ts = root().join("target/npm-typescript");
+    let tsc = ts.join("node_modules/.bin/tsc");
+    if !tsc.is_file() {
+        std::fs::create_dir_all(&ts).unwrap();
+        let st = Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&ts)
+            .arg("typescript@5")
+            .status()
+            .expect("npm (Node.js) is needed to type-check the SDK declarations");
+        assert!(st.success());
+    }
+    let check = |d: &std::path::Path| {
+        Command::new(&tsc)
+            .args(["-p", "jsconfig.json"])
+            .current_dir(d)
+            .output()
+            .unwrap()
+    };
+    let o = check(&dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let main = dir.join("main.js");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("{text}\nimport {{ dbQuery }} from 'sdk';\ndbQuery(42);\n"),
+    )
+    .unwrap();
+    let o = check(&dir);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("not assignable to parameter of type 'string'")
+    );
+}
