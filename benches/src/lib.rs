@@ -16,22 +16,76 @@ use std::sync::Arc;
 /// The payload of every benchmarked hook call: a content envelope of about 200 bytes.
 pub const PAYLOAD: &str = r#"{"hook":"on_content_created","id":"0193f2a4-7c1e-7b3a-9d2e-5f6a7b8c9d0e","content_type":"post","body":{"id":"0193f2a4-7c1e-7b3a-9d2e-5f6a7b8c9d0e","title":"Hello","status":"draft"}}"#;
 
-/// The tiny handler in each script language.
-pub fn tiny_source(kind: RuntimeKind) -> (&'static str, &'static str) {
+/// The benchmarked handlers in each script language: `on_content_created` is
+/// the tiny one (parse the payload, log a line), `on_content_creating` the
+/// realistic one (parse the payload, read a row of the plugin's own table,
+/// write a KV key, return the body with a field added).
+pub fn plugin_source(kind: RuntimeKind) -> (&'static str, &'static str) {
     match kind {
         RuntimeKind::Js => (
             "main.js",
-            "import { logInfo } from 'sdk';\nexport function on_content_created(input) {\n  const data = JSON.parse(input);\n  logInfo('created: ' + data.id);\n}\n",
+            r#"import { logInfo, dbQuery, kvSet } from 'sdk';
+export function on_content_created(input) {
+  const data = JSON.parse(input);
+  logInfo('created: ' + data.id);
+}
+export function on_content_creating(input) {
+  const data = JSON.parse(input);
+  const rows = dbQuery('SELECT title FROM js_items WHERE id = ?', [1]);
+  kvSet('last-created', data.id);
+  data.body.related = rows[0].title;
+  return data.body;
+}
+"#,
         ),
         RuntimeKind::Lua => (
             "init.lua",
-            "local sdk = require('sdk')\nPlugin = {}\nPlugin.on_content_created = function(input)\n  local data = sdk.extractJson(input, 'body')\n  sdk.logInfo('created: ' .. tostring(data.id))\nend\n",
+            r#"local sdk = require('sdk')
+Plugin = {}
+Plugin.on_content_created = function(input)
+  local data = sdk.extractJson(input, 'body')
+  sdk.logInfo('created: ' .. tostring(data.id))
+end
+Plugin.on_content_creating = function(input)
+  local data = sdk.extractJson(input, '')
+  local rows = sdk.dbQuery('SELECT title FROM lua_items WHERE id = ?', {1})
+  sdk.kvSet('last-created', data.id)
+  data.body.related = rows[1].title
+  return data.body
+end
+"#,
         ),
         RuntimeKind::Rhai => (
             "init.rhai",
-            "fn on_content_created(input) {\n  log(\"info\", \"created: \" + input.id);\n}\n",
+            r#"fn on_content_created(input) {
+  log("info", "created: " + input.id);
+}
+fn on_content_creating(input) {
+  let rows = db_query("SELECT title FROM rhai_items WHERE id = ?", [1]);
+  kv_set("last-created", input.id);
+  let body = input.body;
+  body.related = rows[0].title;
+  body
+}
+"#,
         ),
         RuntimeKind::Wasm => ("plugin.wasm", ""),
+    }
+}
+
+/// The migration every fixture plugin ships: its table with the row the
+/// realistic handler reads.
+fn migration(kind: RuntimeKind) -> String {
+    let t = format!("{}_items", prefix(kind));
+    format!(
+        "CREATE TABLE {t} (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\nINSERT INTO {t} (id, title) VALUES (1, 'Related post');\n"
+    )
+}
+
+fn prefix(kind: RuntimeKind) -> &'static str {
+    match kind {
+        RuntimeKind::Wasm => "rust",
+        k => k.as_str(),
     }
 }
 
@@ -51,7 +105,7 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Builds the Rust guest, installs the tiny plugins and loads them.
+    /// Builds the Rust guest, installs one plugin per runtime and loads them.
     pub fn new() -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let mut settings = Settings {
@@ -60,10 +114,13 @@ impl Fixture {
             ..Default::default()
         };
         settings.runtime.cache_dir = Some(root().join("target/bench-compile-cache"));
+        // The runtime's knobs (`RAISFAST_KEEP_RESIDENT_KB`...) for comparisons.
+        settings.apply_env(|k| std::env::var(k).ok()).unwrap();
         for kind in [RuntimeKind::Js, RuntimeKind::Lua, RuntimeKind::Rhai] {
-            let (entry, source) = tiny_source(kind);
+            let (entry, source) = plugin_source(kind);
             let dir = settings.plugin_dir.join(kind.as_str());
-            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::create_dir_all(dir.join("migrations")).unwrap();
+            std::fs::write(dir.join("migrations/001_items.sql"), migration(kind)).unwrap();
             std::fs::write(dir.join(entry), source).unwrap();
             std::fs::write(dir.join("manifest.toml"), manifest(kind)).unwrap();
         }
@@ -74,7 +131,9 @@ impl Fixture {
         )
         .unwrap();
         let dir = settings.plugin_dir.join("rust");
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("migrations")).unwrap();
+        let sql = migration(RuntimeKind::Wasm);
+        std::fs::write(dir.join("migrations/001_items.sql"), sql).unwrap();
         std::fs::copy(wasm, dir.join("plugin.wasm")).unwrap();
         std::fs::write(dir.join("manifest.toml"), manifest(RuntimeKind::Wasm)).unwrap();
         let manager = PluginManager::new(settings).unwrap();
@@ -95,14 +154,14 @@ impl Fixture {
         let runtime = self.manager.runtime();
         let (entry, policy) = match kind {
             RuntimeKind::Wasm => ("plugin.wasm", InstancePolicy::Fresh),
-            k => (tiny_source(k).0, InstancePolicy::Pooled(1)),
+            k => (plugin_source(k).0, InstancePolicy::Pooled(1)),
         };
         let wasm = match kind {
             RuntimeKind::Wasm => {
                 std::fs::read(self.manager.entry(&id(kind)).unwrap().dir.join(entry)).unwrap()
             }
             k => {
-                let (_, source) = tiny_source(k);
+                let (_, source) = plugin_source(k);
                 let files = vec![(entry.to_string(), source.to_string())];
                 runtime
                     .snapshot(k, Arc::clone(p.context()), entry, &files, p.limits())
@@ -122,16 +181,14 @@ impl Default for Fixture {
     }
 }
 
+/// The name of `kind` in benchmark ids (`rust` for a wasm component).
+pub fn label(kind: RuntimeKind) -> &'static str {
+    prefix(kind)
+}
+
 /// The id of the fixture plugin of `kind`.
 pub fn id(kind: RuntimeKind) -> String {
-    format!(
-        "bench.{}",
-        if kind == RuntimeKind::Wasm {
-            "rust"
-        } else {
-            kind.as_str()
-        }
-    )
+    format!("bench.{}", prefix(kind))
 }
 
 fn manifest(kind: RuntimeKind) -> String {
@@ -167,3 +224,4 @@ pub const SDK_NAMES: [&str; 20] = [
 ];
 
 pub mod native;
+pub mod realistic;

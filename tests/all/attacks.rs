@@ -971,20 +971,48 @@ fn route_attack(what: &str) -> String {
                 body
             }
         }
-        _ => {
-            let big = "x".repeat(2 * 1024 * 1024);
-            let agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent();
-            let resp = agent
-                .post(server.url("/api/v1/plugins/atk.route/echo"))
-                .header("authorization", &format!("Bearer {token}"))
-                .send(big.as_str())
-                .unwrap();
-            resp.status().as_u16().to_string()
+        _ => oversized_body(&server, &token),
+    }
+}
+
+/// Posts a 2 MiB body over a raw connection and returns the status line's
+/// code. The server may answer 413 and close before the body is sent whole,
+/// so the body is written from another thread and write errors are expected.
+fn oversized_body(server: &crate::server_support::Server, token: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = server
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let head = format!(
+        "POST /api/v1/plugins/atk.route/echo HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        2 * 1024 * 1024
+    );
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(&vec![b'x'; 2 * 1024 * 1024]);
+    });
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
         }
     }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let _ = sender.join();
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .unwrap_or("no response")
+        .to_string()
 }
 
 /// The attack table of docs/security.md: id -> outcome.

@@ -15,11 +15,17 @@
 //!   image, so a fresh instance costs page faults, not a copy.
 
 use crate::settings::RuntimeSettings;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+};
 
 /// Core instances reserved per component slot (a component holds its main
 /// module plus a few adapter and shim modules).
 const CORE_INSTANCES_PER_SLOT: u32 = 4;
+
+/// Bytes of each table slot reset in place rather than unmapped (the engines'
+/// function tables are a few thousand entries).
+const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
 
 fn base_config() -> Config {
     let mut c = Config::new();
@@ -40,7 +46,10 @@ fn pooling_config(s: &RuntimeSettings) -> PoolingAllocationConfig {
         .total_core_instances(slots * CORE_INSTANCES_PER_SLOT)
         .total_memories(slots)
         .total_tables(slots * 2)
-        .max_memory_size(s.max_memory_mb as usize * 1024 * 1024);
+        .max_memory_size(s.max_memory_mb as usize * 1024 * 1024)
+        .linear_memory_keep_resident(s.keep_resident_kb as usize * 1024)
+        .table_keep_resident(TABLE_KEEP_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
     p
 }
 
