@@ -97,7 +97,73 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A plugin manager in a scratch directory with one tiny plugin per runtime.
+/// Settings for a scratch server in `dir` with the compile cache in `cache`,
+/// and the runtime knobs of the environment (`RAISFAST_KEEP_RESIDENT_KB`...).
+pub fn settings(dir: &Path, cache: &Path) -> Settings {
+    let mut settings = Settings {
+        data_dir: dir.join("data"),
+        plugin_dir: dir.join("plugins"),
+        ..Default::default()
+    };
+    settings.runtime.cache_dir = Some(cache.to_path_buf());
+    settings.apply_env(|k| std::env::var(k).ok()).unwrap();
+    settings
+}
+
+/// The benchmarks' Rust guest (`tests/plugins/tiny`), built once.
+pub fn rust_guest() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            raisfast::cli::build_plugin(
+                &root().join("tests/plugins/tiny"),
+                Some(&root().join("target/test-guests")),
+                true,
+            )
+            .unwrap()
+        })
+        .clone()
+}
+
+/// Writes the fixture plugin of `kind` as `plugin_dir/name` with id `id`;
+/// `variant` is appended to a script so that each copy is a distinct plugin
+/// (its own snapshot) rather than a cache hit.
+pub fn install(plugin_dir: &Path, kind: RuntimeKind, id: &str, variant: &str) {
+    let dir = plugin_dir.join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (entry, source) = plugin_source(kind);
+    if kind == RuntimeKind::Wasm {
+        std::fs::copy(rust_guest(), dir.join(entry)).unwrap();
+    } else {
+        let comment = if kind == RuntimeKind::Lua { "--" } else { "//" };
+        std::fs::write(dir.join(entry), format!("{source}{comment} {variant}\n")).unwrap();
+    }
+    let manifest = format!(
+        "[plugin]\nid = \"{id}\"\nname = \"bench\"\nversion = \"0.1.0\"\nruntime = \"{}\"\n",
+        kind.as_str()
+    );
+    std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
+}
+
+/// Installs `n` plugins, the four runtimes in turn, ids `bench.p0`...
+pub fn install_many(plugin_dir: &Path, n: usize, variant: &str) {
+    for i in 0..n {
+        let kind = [
+            RuntimeKind::Js,
+            RuntimeKind::Lua,
+            RuntimeKind::Rhai,
+            RuntimeKind::Wasm,
+        ][i % 4];
+        install(
+            plugin_dir,
+            kind,
+            &format!("bench.p{i}"),
+            &format!("{variant} {i}"),
+        );
+    }
+}
+
+/// A plugin manager in a scratch directory with one plugin per runtime.
 pub struct Fixture {
     _tmp: tempfile::TempDir,
     /// The manager.
@@ -108,34 +174,20 @@ impl Fixture {
     /// Builds the Rust guest, installs one plugin per runtime and loads them.
     pub fn new() -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
-        let mut settings = Settings {
-            data_dir: tmp.path().join("data"),
-            plugin_dir: tmp.path().join("plugins"),
-            ..Default::default()
-        };
-        settings.runtime.cache_dir = Some(root().join("target/bench-compile-cache"));
-        // The runtime's knobs (`RAISFAST_KEEP_RESIDENT_KB`...) for comparisons.
-        settings.apply_env(|k| std::env::var(k).ok()).unwrap();
-        for kind in [RuntimeKind::Js, RuntimeKind::Lua, RuntimeKind::Rhai] {
-            let (entry, source) = plugin_source(kind);
-            let dir = settings.plugin_dir.join(kind.as_str());
+        let settings = settings(tmp.path(), &root().join("target/bench-compile-cache"));
+        for kind in [
+            RuntimeKind::Js,
+            RuntimeKind::Lua,
+            RuntimeKind::Rhai,
+            RuntimeKind::Wasm,
+        ] {
+            let dir = settings.plugin_dir.join(prefix(kind));
+            install(&settings.plugin_dir, kind, prefix(kind), "");
+            std::fs::remove_file(dir.join("manifest.toml")).unwrap();
+            std::fs::write(dir.join("manifest.toml"), manifest(kind)).unwrap();
             std::fs::create_dir_all(dir.join("migrations")).unwrap();
             std::fs::write(dir.join("migrations/001_items.sql"), migration(kind)).unwrap();
-            std::fs::write(dir.join(entry), source).unwrap();
-            std::fs::write(dir.join("manifest.toml"), manifest(kind)).unwrap();
         }
-        let wasm = raisfast::cli::build_plugin(
-            &root().join("tests/plugins/tiny"),
-            Some(&root().join("target/test-guests")),
-            true,
-        )
-        .unwrap();
-        let dir = settings.plugin_dir.join("rust");
-        std::fs::create_dir_all(dir.join("migrations")).unwrap();
-        let sql = migration(RuntimeKind::Wasm);
-        std::fs::write(dir.join("migrations/001_items.sql"), sql).unwrap();
-        std::fs::copy(wasm, dir.join("plugin.wasm")).unwrap();
-        std::fs::write(dir.join("manifest.toml"), manifest(RuntimeKind::Wasm)).unwrap();
         let manager = PluginManager::new(settings).unwrap();
         let report = manager.load_all();
         assert!(report.failed.is_empty(), "{:?}", report.failed);

@@ -170,6 +170,9 @@ pub struct RuntimeSettings {
     /// that touch more memory per call and holds more resident memory per
     /// warm slot; 0 unmaps everything (the lowest memory, the slowest).
     pub keep_resident_kb: u32,
+    /// Threads that compile and snapshot plugins at start-up (0: one per
+    /// core). Fewer leave more of the machine to whatever else is starting.
+    pub load_threads: usize,
 }
 
 impl Default for RuntimeSettings {
@@ -183,6 +186,7 @@ impl Default for RuntimeSettings {
             cache_dir: None,
             epoch_tick_ms: 10,
             keep_resident_kb: 4096,
+            load_threads: 0,
         }
     }
 }
@@ -303,8 +307,8 @@ impl Settings {
 
     /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_BIND`,
     /// `RAISFAST_HOT_RELOAD` (or `PLUGIN_HOT_RELOAD`), `RAISFAST_LOG`,
-    /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_POOL_SIZE`
-    /// and `RAISFAST_KEEP_RESIDENT_KB`.
+    /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_POOL_SIZE`,
+    /// `RAISFAST_KEEP_RESIDENT_KB` and `RAISFAST_LOAD_THREADS`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let flag = |name: &str, v: String| -> Result<bool, SettingsError> {
             match v.to_ascii_lowercase().as_str() {
@@ -347,6 +351,9 @@ impl Settings {
         };
         if let Some(v) = get("RAISFAST_POOL_SIZE") {
             self.runtime.pool_size = number("RAISFAST_POOL_SIZE", v)? as usize;
+        }
+        if let Some(v) = get("RAISFAST_LOAD_THREADS") {
+            self.runtime.load_threads = number("RAISFAST_LOAD_THREADS", v)? as usize;
         }
         if let Some(v) = get("RAISFAST_KEEP_RESIDENT_KB") {
             self.runtime.keep_resident_kb = number("RAISFAST_KEEP_RESIDENT_KB", v)?

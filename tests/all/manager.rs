@@ -284,3 +284,79 @@ fn a_plugin_failing_five_times_in_a_row_is_disabled_and_says_why() {
         Some(PluginState::Disabled(Some(_)))
     ));
 }
+
+/// Loads the same mixed set of plugins with `threads` compile threads.
+fn load_mixed(threads: usize) -> (Vec<String>, Vec<String>, Vec<(String, u64)>) {
+    let h = Harness::with(|s| s.runtime.load_threads = threads, Default::default());
+    let probe = &guests().probe;
+    h.install("lib", probe, &manifest("test.lib", "1.0.0", ""));
+    h.install(
+        "app",
+        probe,
+        &manifest("test.app", "1.0.0", "\"test.lib\" = \"*\""),
+    );
+    let script = |id: &str, runtime: &str, file: &str, source: &str, deps: &str| {
+        h.install_files(
+            id,
+            &format!(
+                "[plugin]\nid = \"{id}\"\nname = \"x\"\nversion = \"1.0.0\"\nruntime = \"{runtime}\"\n\n[dependencies]\n{deps}\n"
+            ),
+            &[(file, source)],
+        );
+    };
+    script("par.js-bad", "js", "main.js", "export function f( {", "");
+    script(
+        "par.on-bad",
+        "lua",
+        "init.lua",
+        "Plugin = {}",
+        "\"par.js-bad\" = \"*\"",
+    );
+    script(
+        "par.lua",
+        "lua",
+        "init.lua",
+        "Plugin = {}",
+        "\"test.app\" = \"*\"",
+    );
+    script("par.rhai", "rhai", "init.rhai", "fn f(x) { x }", "");
+    // Two plugins whose ids end alike claim the same table prefix: the first in
+    // load order wins, whatever the threads.
+    for id in ["a.shared", "b.shared"] {
+        let dir = h.plugin_dir().join(id);
+        std::fs::create_dir_all(dir.join("migrations")).unwrap();
+        std::fs::write(dir.join("migrations/001.sql"), "CREATE TABLE shared_t (x);").unwrap();
+        std::fs::write(
+            dir.join("manifest.toml"),
+            format!(
+                "[plugin]\nid = \"{id}\"\nname = \"x\"\nversion = \"1.0.0\"\nruntime = \"rhai\"\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("init.rhai"), "fn f(x) { x }").unwrap();
+    }
+    let r = h.manager.load_all();
+    let failed = r.failed.iter().map(|(id, _)| id.clone()).collect();
+    let mut order: Vec<(String, u64)> = h
+        .manager
+        .entries()
+        .into_iter()
+        .map(|(id, e)| (id, e.order))
+        .collect();
+    order.sort_by_key(|(_, o)| *o);
+    let base = order.first().map_or(0, |(_, o)| *o);
+    let order = order.into_iter().map(|(id, o)| (id, o - base)).collect();
+    (r.loaded, failed, order)
+}
+
+#[test]
+fn parallel_loading_gives_the_same_result_as_sequential() {
+    let sequential = load_mixed(1);
+    assert_eq!(
+        sequential.0,
+        ["a.shared", "test.lib", "test.app", "par.lua", "par.rhai"],
+        "{sequential:?}"
+    );
+    assert_eq!(sequential.1, ["b.shared", "par.js-bad", "par.on-bad"]);
+    assert_eq!(load_mixed(4), sequential);
+}

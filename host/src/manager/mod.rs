@@ -5,6 +5,7 @@
 //! A plugin that cannot load (a broken manifest, a missing dependency, a
 //! component that does not link) is kept out with its reason; the others load.
 
+mod build;
 mod discover;
 mod lifecycle;
 pub mod order;
@@ -13,17 +14,14 @@ mod subscribers;
 pub use discover::{discover, plugin_dirs};
 pub use subscribers::Subscriber;
 
-use crate::host_api::grants::{Grants, is_protected, table_prefix};
-use crate::host_api::vfs::PluginFs;
-use crate::host_api::{self, PluginContext, Services};
-use crate::manifest::{LoadedManifest, Manifest, ManifestError, RuntimeKind};
-use crate::runtime::{CallError, InstancePolicy, Limits, LoadedPlugin, Runtime};
+use crate::host_api::Services;
+use crate::manifest::{LoadedManifest, Manifest, ManifestError};
+use crate::runtime::{CallError, LoadedPlugin, Runtime};
 use crate::settings::Settings;
 use crate::store::Database;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 /// Errors of managing plugins.
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +217,23 @@ impl PluginManager {
             report.failed.push((id.clone(), why.clone()));
             self.insert(id, m, PluginState::Failed(why.clone()));
         }
+        // Compiling and snapshotting (the slow part, with no side effects) runs
+        // in parallel; migrations and activation then go in dependency order.
+        let wanted: Vec<&LoadedManifest> = plan
+            .order
+            .iter()
+            .map(|id| &manifests[id])
+            .filter(|m| {
+                let stored = self.services.db.plugin_state(m.manifest.id());
+                stored.is_ok_and(|s| !s.uninstalled && !s.disabled)
+            })
+            .collect();
+        let mut compiled: BTreeMap<String, Result<LoadedPlugin, String>> = self
+            .compile_all(&wanted)
+            .into_iter()
+            .zip(&wanted)
+            .map(|(r, m)| (m.manifest.id().to_string(), r))
+            .collect();
         for id in &plan.order {
             let m = &manifests[id];
             let deps_ok = m
@@ -234,7 +249,8 @@ impl PluginManager {
             } else if !deps_ok {
                 PluginState::Failed("a dependency failed to load".into())
             } else {
-                match self.build(m) {
+                let loaded = compiled.remove(id).unwrap_or_else(|| self.compile(m));
+                match self.activate(m, loaded) {
                     Ok(p) => PluginState::Active(Arc::new(p)),
                     Err(e) => PluginState::Failed(e),
                 }
@@ -282,63 +298,6 @@ impl PluginManager {
             lifecycle::notify(&p, &m.manifest, "on_load");
         }
         old_state.map(|(s, _)| s)
-    }
-
-    /// Builds the plugin's context, runs its migrations and loads its entry.
-    fn build(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
-        let manifest = &m.manifest;
-        let id = manifest.id().to_string();
-        let prefix = table_prefix(&id);
-        if is_protected(&format!("{prefix}x")) {
-            return Err(format!(
-                "plugin {id}: its table prefix `{prefix}` is reserved by the server; choose another last id segment"
-            ));
-        }
-        // A plugin that ships migrations owns its prefix from the start; others
-        // claim it with their first CREATE TABLE.
-        if m.dir.join("migrations").is_dir() {
-            self.services
-                .db
-                .claim_prefix(&prefix, &id)
-                .map_err(|e| e.to_string())?;
-        }
-        let ctx = Arc::new(PluginContext {
-            id: id.clone(),
-            table_prefix: prefix,
-            grants: Grants::from_manifest(manifest),
-            config: host_api::config::merged(&manifest.config, &id, &self.settings),
-            vfs: PluginFs::new(self.settings.vfs_root(&id)),
-            services: Arc::clone(&self.services),
-        });
-        host_api::db::migrate(&ctx, &m.dir).map_err(|e| format!("plugin {id}: {e}"))?;
-        let limits = Limits {
-            timeout: Duration::from_millis(manifest.timeout_ms()),
-            max_memory_bytes: manifest.max_memory_mb() as usize * 1024 * 1024,
-        };
-        let entry = manifest.entry();
-        match manifest.runtime() {
-            RuntimeKind::Wasm => {
-                let path = m.dir.join(entry);
-                let wasm = std::fs::read(&path)
-                    .map_err(|e| format!("plugin {id}: cannot read {}: {e}", path.display()))?;
-                let pool = InstancePolicy::Pooled(self.settings.runtime.pool_size);
-                self.runtime
-                    .load(ctx, entry, &wasm, limits, pool)
-                    .map_err(|e| e.to_string())
-            }
-            kind => {
-                let files = crate::runtime::collect_sources(&m.dir, kind)
-                    .map_err(|e| format!("plugin {id}: {e}"))?;
-                let snapshot = self
-                    .runtime
-                    .snapshot(kind, Arc::clone(&ctx), entry, &files, limits)
-                    .map_err(|e| e.to_string())?;
-                self.runtime
-                    .load(ctx, entry, &snapshot.wasm, limits, InstancePolicy::Fresh)
-                    .map(|p| p.with_handlers(snapshot.handlers))
-                    .map_err(|e| e.to_string())
-            }
-        }
     }
 
     /// The state of a plugin.

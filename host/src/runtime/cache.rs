@@ -57,8 +57,17 @@ impl CompileCache {
 
     fn store(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let tmp = temp_path(path);
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, path)
     }
+}
+
+/// A temporary name beside `path`, unique to this process and call, for a
+/// write that is then renamed into place (so readers never see half a file,
+/// even when two threads write the same entry).
+pub(super) fn temp_path(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    path.with_extension(format!("tmp-{}-{n}", std::process::id()))
 }

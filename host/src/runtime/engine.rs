@@ -12,9 +12,17 @@
 //!   entries, far cheaper than fuel; deadlines are as precise as
 //!   `epoch_tick_ms`.
 //! - **copy-on-write images** map a module's initial memory from one shared
-//!   image, so a fresh instance costs page faults, not a copy.
+//!   image, so a fresh instance costs page faults, not a copy;
+//!   **keep-resident** memory (`keep_resident_kb`) then restores only the
+//!   pages an instance dirtied and keeps them mapped, so the next instance in
+//!   that slot takes no page faults at all.
+//! - **incremental compilation** ([`super::incremental`]) compiles each
+//!   function body once: a new script plugin's snapshot reuses its engine's
+//!   compiled code.
 
+use super::incremental::FunctionCache;
 use crate::settings::RuntimeSettings;
+use std::sync::Arc;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
 };
@@ -27,8 +35,9 @@ const CORE_INSTANCES_PER_SLOT: u32 = 4;
 /// function tables are a few thousand entries).
 const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
 
-fn base_config() -> Config {
+fn base_config(functions: &Arc<FunctionCache>) -> wasmtime::Result<Config> {
     let mut c = Config::new();
+    c.enable_incremental_compilation(Arc::clone(functions) as Arc<dyn wasmtime::CacheStore>)?;
     c.wasm_component_model(true)
         .epoch_interruption(true)
         .memory_init_cow(true)
@@ -36,7 +45,7 @@ fn base_config() -> Config {
         .parallel_compilation(true)
         .wasm_exceptions(true)
         .max_wasm_stack(1024 * 1024);
-    c
+    Ok(c)
 }
 
 fn pooling_config(s: &RuntimeSettings) -> PoolingAllocationConfig {
@@ -54,9 +63,12 @@ fn pooling_config(s: &RuntimeSettings) -> PoolingAllocationConfig {
 }
 
 /// Builds the engine; returns whether the pooling allocator is in use.
-pub fn build(s: &RuntimeSettings) -> wasmtime::Result<(Engine, bool)> {
+pub fn build(
+    s: &RuntimeSettings,
+    functions: &Arc<FunctionCache>,
+) -> wasmtime::Result<(Engine, bool)> {
     if s.pooling {
-        let mut c = base_config();
+        let mut c = base_config(functions)?;
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(s)));
         match Engine::new(&c) {
             Ok(engine) => return Ok((engine, true)),
@@ -65,7 +77,7 @@ pub fn build(s: &RuntimeSettings) -> wasmtime::Result<(Engine, bool)> {
             ),
         }
     }
-    Ok((Engine::new(&base_config())?, false))
+    Ok((Engine::new(&base_config(functions)?)?, false))
 }
 
 /// Increments the engine's epoch every `tick` until the engine is dropped.

@@ -12,6 +12,7 @@ mod cache;
 mod engine;
 pub mod engines;
 mod error;
+mod incremental;
 mod instance;
 mod metrics;
 mod snapshot;
@@ -47,7 +48,12 @@ impl Runtime {
     /// and starts the epoch ticker.
     pub fn new(settings: &Settings) -> wasmtime::Result<Runtime> {
         let rs = &settings.runtime;
-        let (engine, pooling) = engine::build(rs)?;
+        let cache_dir = rs.compile_cache.then(|| settings.cache_dir());
+        let functions = Arc::new(match &cache_dir {
+            Some(d) => incremental::FunctionCache::on_disk(d.join("functions")),
+            None => incremental::FunctionCache::in_memory(),
+        });
+        let (engine, pooling) = engine::build(rs, &functions)?;
         engine::start_ticker(&engine, rs.epoch_tick_ms);
         let mut linker = Linker::new(&engine);
         // Components built for wasm32-wasip2 import WASI even when unused: the
@@ -65,7 +71,6 @@ impl Runtime {
         host_api::events::add_to_linker(&mut linker)?;
         host_api::log::add_to_linker(&mut linker)?;
         host_api::ids::add_to_linker(&mut linker)?;
-        let cache_dir = rs.compile_cache.then(|| settings.cache_dir());
         let cache = cache_dir
             .as_ref()
             .map(|d| cache::CompileCache::new(d, &engine));

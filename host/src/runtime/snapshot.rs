@@ -229,7 +229,7 @@ fn read_cached(path: &Path) -> Option<Snapshot> {
 fn write_cached(path: &Path, s: &Snapshot) {
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        let tmp = super::cache::temp_path(path);
         std::fs::write(path.with_extension("handlers"), s.handlers.join("\n"))?;
         std::fs::write(&tmp, &s.wasm)?;
         std::fs::rename(&tmp, path)

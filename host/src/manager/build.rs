@@ -1,0 +1,132 @@
+//! Turning a manifest into a loaded plugin, in two steps:
+//!
+//! - **compile** (slow, no side effects): the plugin's context, its script
+//!   snapshot or its component, compiled and linked. Independent plugins
+//!   compile in parallel at start-up ([`PluginManager::compile_all`]).
+//! - **activate** (fast, in dependency order): the table prefix checked and
+//!   claimed, the migrations applied.
+
+use super::PluginManager;
+use crate::host_api::grants::{Grants, is_protected, table_prefix};
+use crate::host_api::vfs::PluginFs;
+use crate::host_api::{self, PluginContext};
+use crate::manifest::{LoadedManifest, RuntimeKind};
+use crate::runtime::{InstancePolicy, Limits, LoadedPlugin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+impl PluginManager {
+    /// Compiles and activates one plugin.
+    pub(super) fn build(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
+        let compiled = self.compile(m);
+        self.activate(m, compiled)
+    }
+
+    /// Compiles `plugins` on up to `[runtime] load_threads` threads; the
+    /// results are in the same order.
+    pub(super) fn compile_all(
+        &self,
+        plugins: &[&LoadedManifest],
+    ) -> Vec<Result<LoadedPlugin, String>> {
+        let threads = match self.settings.runtime.load_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(plugins.len());
+        if threads <= 1 {
+            return plugins.iter().map(|m| self.compile(m)).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let mut results: Vec<(usize, Result<LoadedPlugin, String>)> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(m) = plugins.get(i) else { break };
+                            done.push((i, self.compile(m)));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a plugin compile thread panicked"))
+                .collect()
+        });
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Builds the plugin's context and compiles its entry: a script is
+    /// snapshotted in its engine, a component read; both are linked.
+    pub(super) fn compile(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
+        let manifest = &m.manifest;
+        let id = manifest.id().to_string();
+        let ctx = Arc::new(PluginContext {
+            id: id.clone(),
+            table_prefix: table_prefix(&id),
+            grants: Grants::from_manifest(manifest),
+            config: host_api::config::merged(&manifest.config, &id, &self.settings),
+            vfs: PluginFs::new(self.settings.vfs_root(&id)),
+            services: Arc::clone(&self.services),
+        });
+        let limits = Limits {
+            timeout: Duration::from_millis(manifest.timeout_ms()),
+            max_memory_bytes: manifest.max_memory_mb() as usize * 1024 * 1024,
+        };
+        let entry = manifest.entry();
+        match manifest.runtime() {
+            RuntimeKind::Wasm => {
+                let path = m.dir.join(entry);
+                let wasm = std::fs::read(&path)
+                    .map_err(|e| format!("plugin {id}: cannot read {}: {e}", path.display()))?;
+                let pool = InstancePolicy::Pooled(self.settings.runtime.pool_size);
+                self.runtime
+                    .load(ctx, entry, &wasm, limits, pool)
+                    .map_err(|e| e.to_string())
+            }
+            kind => {
+                let files = crate::runtime::collect_sources(&m.dir, kind)
+                    .map_err(|e| format!("plugin {id}: {e}"))?;
+                let snapshot = self
+                    .runtime
+                    .snapshot(kind, Arc::clone(&ctx), entry, &files, limits)
+                    .map_err(|e| e.to_string())?;
+                self.runtime
+                    .load(ctx, entry, &snapshot.wasm, limits, InstancePolicy::Fresh)
+                    .map(|p| p.with_handlers(snapshot.handlers))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Checks and claims the plugin's table prefix and applies its migrations.
+    pub(super) fn activate(
+        &self,
+        m: &LoadedManifest,
+        compiled: Result<LoadedPlugin, String>,
+    ) -> Result<LoadedPlugin, String> {
+        let id = m.manifest.id();
+        let prefix = table_prefix(id);
+        if is_protected(&format!("{prefix}x")) {
+            return Err(format!(
+                "plugin {id}: its table prefix `{prefix}` is reserved by the server; choose another last id segment"
+            ));
+        }
+        let plugin = compiled?;
+        // A plugin that ships migrations owns its prefix from the start; others
+        // claim it with their first CREATE TABLE.
+        if m.dir.join("migrations").is_dir() {
+            self.services
+                .db
+                .claim_prefix(&prefix, id)
+                .map_err(|e| e.to_string())?;
+        }
+        host_api::db::migrate(plugin.context(), &m.dir).map_err(|e| format!("plugin {id}: {e}"))?;
+        Ok(plugin)
+    }
+}
