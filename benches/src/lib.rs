@@ -24,7 +24,7 @@ pub fn plugin_source(kind: RuntimeKind) -> (&'static str, &'static str) {
     match kind {
         RuntimeKind::Js => (
             "main.js",
-            r#"import { logInfo, dbQuery, kvSet } from 'sdk';
+            r#"import { logInfo, dbQuery, kvSet, ok, fail } from 'sdk';
 export function on_content_created(input) {
   const data = JSON.parse(input);
   logInfo('created: ' + data.id);
@@ -35,6 +35,15 @@ export function on_content_creating(input) {
   kvSet('last-created', data.id);
   data.body.related = rows[0].title;
   return data.body;
+}
+export function spin(input) {
+  let x = 0;
+  for (let i = 0; i < 3000000; i++) { x = (x + i) % 1000003; }
+  return String(x);
+}
+export function get_item(req) {
+  const rows = dbQuery('SELECT id, title FROM js_items WHERE id = ?', [Number(req.params.id)]);
+  return rows.length ? ok(rows[0]) : fail(404, 'no such item');
 }
 "#,
         ),
@@ -53,6 +62,16 @@ Plugin.on_content_creating = function(input)
   data.body.related = rows[1].title
   return data.body
 end
+Plugin.spin = function(input)
+  local x = 0
+  for i = 1, 3000000 do x = (x + i) % 1000003 end
+  return tostring(x)
+end
+Plugin.get_item = function(req)
+  local rows = sdk.dbQuery('SELECT id, title FROM lua_items WHERE id = ?', {tonumber(req.params.id)})
+  if #rows > 0 then return sdk.ok(rows[1]) end
+  return sdk.fail(404, 'no such item')
+end
 "#,
         ),
         RuntimeKind::Rhai => (
@@ -66,6 +85,15 @@ fn on_content_creating(input) {
   let body = input.body;
   body.related = rows[0].title;
   body
+}
+fn spin(input) {
+  let x = 0;
+  for i in 0..300000 { x = (x + i) % 1000003; }
+  x
+}
+fn get_item(req) {
+  let rows = db_query("SELECT id, title FROM rhai_items WHERE id = ?", [parse_int(req.params.id)]);
+  if rows.is_empty() { fail(404, "no such item") } else { ok(rows[0]) }
 }
 "#,
         ),
@@ -163,6 +191,27 @@ pub fn install_many(plugin_dir: &Path, n: usize, variant: &str) {
     }
 }
 
+/// Installs the fixture plugins, one per runtime (ids from [`id`]), each with
+/// its table `<runtime>_items` (one row) and the route `GET /items/:id`.
+pub fn install_fixture(plugin_dir: &Path) {
+    for kind in RUNTIMES {
+        let dir = plugin_dir.join(prefix(kind));
+        install(plugin_dir, kind, prefix(kind), "");
+        std::fs::remove_file(dir.join("manifest.toml")).unwrap();
+        std::fs::write(dir.join("manifest.toml"), manifest(kind)).unwrap();
+        std::fs::create_dir_all(dir.join("migrations")).unwrap();
+        std::fs::write(dir.join("migrations/001_items.sql"), migration(kind)).unwrap();
+    }
+}
+
+/// The four runtimes, in the order of every table.
+pub const RUNTIMES: [RuntimeKind; 4] = [
+    RuntimeKind::Js,
+    RuntimeKind::Lua,
+    RuntimeKind::Rhai,
+    RuntimeKind::Wasm,
+];
+
 /// A plugin manager in a scratch directory with one plugin per runtime.
 pub struct Fixture {
     _tmp: tempfile::TempDir,
@@ -175,19 +224,7 @@ impl Fixture {
     pub fn new() -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let settings = settings(tmp.path(), &root().join("target/bench-compile-cache"));
-        for kind in [
-            RuntimeKind::Js,
-            RuntimeKind::Lua,
-            RuntimeKind::Rhai,
-            RuntimeKind::Wasm,
-        ] {
-            let dir = settings.plugin_dir.join(prefix(kind));
-            install(&settings.plugin_dir, kind, prefix(kind), "");
-            std::fs::remove_file(dir.join("manifest.toml")).unwrap();
-            std::fs::write(dir.join("manifest.toml"), manifest(kind)).unwrap();
-            std::fs::create_dir_all(dir.join("migrations")).unwrap();
-            std::fs::write(dir.join("migrations/001_items.sql"), migration(kind)).unwrap();
-        }
+        install_fixture(&settings.plugin_dir);
         let manager = PluginManager::new(settings).unwrap();
         let report = manager.load_all();
         assert!(report.failed.is_empty(), "{:?}", report.failed);
@@ -245,7 +282,7 @@ pub fn id(kind: RuntimeKind) -> String {
 
 fn manifest(kind: RuntimeKind) -> String {
     format!(
-        "[plugin]\nid = \"{}\"\nname = \"bench\"\nversion = \"0.1.0\"\nruntime = \"{}\"\n",
+        "[plugin]\nid = \"{}\"\nname = \"bench\"\nversion = \"0.1.0\"\nruntime = \"{}\"\n\n[[routes]]\nmethod = \"GET\"\npath = \"/items/:id\"\nhandler = \"get_item\"\nauth = \"public\"\n",
         id(kind),
         kind.as_str()
     )

@@ -126,3 +126,87 @@ pub fn rust(payload: &str) -> Option<String> {
     log(format!("created: {}", v["id"]));
     None
 }
+
+/// The busy handler of the memory benchmark, per script language.
+const SPIN_JS: &str = "let x = 0; for (let i = 0; i < 3000000; i++) { x = (x + i) % 1000003; } x";
+const SPIN_LUA: &str = "local x = 0 for i = 1, 3000000 do x = (x + i) % 1000003 end return x";
+const SPIN_RHAI: &str = "let x = 0; for i in 0..300000 { x = (x + i) % 1000003; } x";
+
+/// Runs the busy loop in a fresh interpreter of `kind` (the native model of
+/// a call in flight).
+pub fn spin(kind: raisfast::manifest::RuntimeKind) {
+    use raisfast::manifest::RuntimeKind;
+    match kind {
+        RuntimeKind::Js => {
+            let rt = rquickjs::Runtime::new().unwrap();
+            let ctx = rquickjs::Context::full(&rt).unwrap();
+            ctx.with(|ctx| ctx.eval::<i64, _>(SPIN_JS).unwrap());
+        }
+        RuntimeKind::Lua => {
+            let lua = mlua::Lua::new();
+            lua.load(SPIN_LUA).eval::<i64>().unwrap();
+        }
+        RuntimeKind::Rhai => {
+            rhai::Engine::new().eval::<i64>(SPIN_RHAI).unwrap();
+        }
+        RuntimeKind::Wasm => {
+            let mut x: u64 = 0;
+            for i in 0..30_000_000u64 {
+                x = std::hint::black_box((x + i) % 1_000_003);
+            }
+        }
+    }
+}
+
+/// Keeps `n` interpreters of `kind` alive, each with the SDK registered and
+/// the plugin loaded (the native model of `n` loaded plugins).
+pub fn keep_loaded(kind: raisfast::manifest::RuntimeKind, n: usize) -> Box<dyn std::any::Any> {
+    use raisfast::manifest::RuntimeKind;
+    match kind {
+        RuntimeKind::Js => Box::new(
+            (0..n)
+                .map(|_| {
+                    let rt = rquickjs::Runtime::new().unwrap();
+                    let ctx = rquickjs::Context::full(&rt).unwrap();
+                    ctx.with(|ctx| {
+                        let sdk = rquickjs::Object::new(ctx.clone()).unwrap();
+                        for name in SDK_NAMES {
+                            let f = rquickjs::Function::new(ctx.clone(), || ()).unwrap();
+                            sdk.set(name, f).unwrap();
+                        }
+                        ctx.globals().set("sdk", sdk).unwrap();
+                        ctx.eval::<(), _>(JS).unwrap();
+                    });
+                    (ctx, rt)
+                })
+                .collect::<Vec<_>>(),
+        ),
+        RuntimeKind::Lua => Box::new(
+            (0..n)
+                .map(|_| {
+                    let lua = mlua::Lua::new();
+                    let sdk = lua.create_table().unwrap();
+                    for name in SDK_NAMES {
+                        sdk.set(name, lua.create_function(|_, ()| Ok(())).unwrap())
+                            .unwrap();
+                    }
+                    lua.globals().set("sdk", sdk).unwrap();
+                    lua.load(LUA).exec().unwrap();
+                    lua
+                })
+                .collect::<Vec<_>>(),
+        ),
+        RuntimeKind::Rhai => Box::new(
+            (0..n)
+                .map(|_| {
+                    let mut engine = rhai::Engine::new();
+                    for name in SDK_NAMES {
+                        engine.register_fn(name, |_: rhai::Dynamic| ());
+                    }
+                    (engine, rhai_ast())
+                })
+                .collect::<Vec<_>>(),
+        ),
+        RuntimeKind::Wasm => Box::new(()),
+    }
+}

@@ -1,0 +1,211 @@
+//! Plugin route throughput and latency over HTTP on loopback, driven by `wrk`.
+//!
+//! The real server application (`raisfast::server::app`: routing, auth,
+//! header filtering, a fresh or pooled instance per request) serves the
+//! fixture plugins' `GET /items/:id` route in each runtime: read the row of
+//! that id from the plugin's own table, answer it as JSON. The baseline,
+//! measured in the same run on the same tokio runtime and the same SQLite
+//! pool: a native poem handler doing the same work (the same query through
+//! RaisFast's host API, the row as JSON).
+//!
+//! `cargo bench -p raisfast-benches --bench route_http` (needs `wrk`:
+//! `apt-get install wrk`). `RAISFAST_BENCH_SECONDS` sets each run's length
+//! (default 10), `RAISFAST_BENCH_CONNECTIONS` the open connections (default 16).
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::{Json, Path};
+use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
+use raisfast::cms::Cms;
+use raisfast::hooks::Dispatcher;
+use raisfast::host_api::{CallState, PluginContext, Services, db};
+use raisfast::manager::PluginManager;
+use raisfast::server::{AppState, app};
+use raisfast::store::Database;
+use raisfast_benches::{RUNTIMES, id, install_fixture, label, root, settings};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One wrk run's figures.
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `1.23ms`, `456.00us`, `2.1s` as milliseconds.
+fn millis(text: &str) -> f64 {
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap());
+    let n: f64 = number.parse().unwrap();
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        other => panic!("unknown wrk unit {other}"),
+    }
+}
+
+fn wrk(url: &str) -> Run {
+    let seconds = env_or("RAISFAST_BENCH_SECONDS", 10);
+    let connections = env_or("RAISFAST_BENCH_CONNECTIONS", 16);
+    let out = Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .args(["--latency", url])
+        .output()
+        .expect("running wrk (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wrk failed: {text}");
+    assert!(
+        !text.contains("Non-2xx"),
+        "{url} answered errors under load:\n{text}"
+    );
+    let field = |line: &str, at: usize| -> String {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(line))
+            .and_then(|l| l.split_whitespace().nth(at))
+            .unwrap_or_else(|| panic!("no `{line}` in wrk's output:\n{text}"))
+            .to_string()
+    };
+    Run {
+        rps: field("Requests/sec:", 1).parse().unwrap(),
+        p50_ms: millis(&field("50%", 1)),
+        p99_ms: millis(&field("99%", 1)),
+    }
+}
+
+/// The native baseline's handler: the same query through the host API.
+#[handler]
+async fn native_item(Path(item): Path<i64>, ctx: poem::web::Data<&Arc<PluginContext>>) -> Response {
+    let ctx = Arc::clone(&ctx);
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut call = CallState::new("get_item", Duration::from_secs(5), 0);
+        let params = format!("[{item}]");
+        db::query(
+            &ctx,
+            &mut call,
+            "SELECT id, title FROM js_items WHERE id = ?",
+            &params,
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let rows: Vec<Value> = serde_json::from_str(&rows).unwrap();
+    match rows.into_iter().next() {
+        Some(row) => Json(row).into_response(),
+        None => Response::builder()
+            .status(poem::http::StatusCode::NOT_FOUND)
+            .finish(),
+    }
+}
+
+async fn listen(endpoint: impl poem::Endpoint + 'static) -> SocketAddr {
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
+    addr
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists benches; this one needs a load generator.
+    }
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("route_http needs wrk on the PATH: apt-get install wrk");
+        std::process::exit(1);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = settings(tmp.path(), &root().join("target/bench-compile-cache"));
+    install_fixture(&settings.plugin_dir);
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let settings = Arc::new(settings);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = Database::open(&settings.database_path()).unwrap();
+    let services = Services::new(Arc::clone(&settings), Arc::clone(&db));
+    let manager = Arc::new(PluginManager::with_services(services).unwrap());
+    let report = manager.load_all();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let dispatcher = Dispatcher::new(Arc::clone(&manager));
+    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
+    let state = Arc::new(AppState {
+        cms,
+        manager: Arc::clone(&manager),
+        settings: Arc::clone(&settings),
+    });
+    let js_ctx = Arc::clone(manager.plugin(&id(RUNTIMES[0])).unwrap().context());
+    let (server, native) = rt.block_on(async {
+        let server = listen(app(state)).await;
+        let native = listen(Route::new().at("/items/:id", get(native_item)).data(js_ctx)).await;
+        (server, native)
+    });
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "route_http: GET /items/1 (row read, JSON); wrk -t1 -c{} -d{}s; {} cores, {machine}",
+        env_or("RAISFAST_BENCH_CONNECTIONS", 16),
+        env_or("RAISFAST_BENCH_SECONDS", 10),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    println!(
+        "{:<8} {:>10} {:>10} {:>10} {:>14}",
+        "runtime", "req/s", "p50 ms", "p99 ms", "vs native"
+    );
+    let baseline = wrk(&format!("http://{native}/items/1"));
+    println!(
+        "{:<8} {:>10.0} {:>10.3} {:>10.3} {:>14}",
+        "native", baseline.rps, baseline.p50_ms, baseline.p99_ms, "1.00"
+    );
+    for kind in RUNTIMES {
+        let url = format!("http://{server}/api/v1/plugins/{}/items/1", id(kind));
+        let check = get_text(&url);
+        assert!(check.contains("Related post"), "{url}: {check}");
+        let r = wrk(&url);
+        println!(
+            "{:<8} {:>10.0} {:>10.3} {:>10.3} {:>14.2}",
+            label(kind),
+            r.rps,
+            r.p50_ms,
+            r.p99_ms,
+            r.rps / baseline.rps
+        );
+    }
+    dispatcher.shutdown();
+}
+
+/// One plain GET, the whole response as text (a check before the load).
+fn get_text(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
