@@ -10,7 +10,8 @@
 //!
 //! `cargo bench -p raisfast-benches --bench route_http` (needs `wrk`:
 //! `apt-get install wrk`). `RAISFAST_BENCH_SECONDS` sets each run's length
-//! (default 10), `RAISFAST_BENCH_CONNECTIONS` the open connections (default 16).
+//! (default 10), `RAISFAST_BENCH_CONNECTIONS` the open connections (default
+//! 16), `RAISFAST_BENCH_ROUNDS` the interleaved rounds (default 3).
 
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::{Json, Path};
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// One wrk run's figures.
+#[derive(Clone, Copy)]
 struct Run {
     rps: f64,
     p50_ms: f64,
@@ -168,27 +170,44 @@ fn main() {
         env_or("RAISFAST_BENCH_SECONDS", 10),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
-    println!(
-        "{:<8} {:>10} {:>10} {:>10} {:>14}",
-        "runtime", "req/s", "p50 ms", "p99 ms", "vs native"
-    );
-    let baseline = wrk(&format!("http://{native}/items/1"));
-    println!(
-        "{:<8} {:>10.0} {:>10.3} {:>10.3} {:>14}",
-        "native", baseline.rps, baseline.p50_ms, baseline.p99_ms, "1.00"
-    );
+    let rounds = env_or("RAISFAST_BENCH_ROUNDS", 3).max(1) as usize;
+    let mut targets = vec![("native".to_string(), format!("http://{native}/items/1"))];
     for kind in RUNTIMES {
         let url = format!("http://{server}/api/v1/plugins/{}/items/1", id(kind));
         let check = get_text(&url);
         assert!(check.contains("Related post"), "{url}: {check}");
-        let r = wrk(&url);
+        targets.push((label(kind).to_string(), url));
+    }
+    // Rounds interleave the targets, so that a noisy neighbour on the
+    // machine spreads over all of them; each figure is the median round.
+    let mut runs: Vec<Vec<Run>> = targets.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (i, (_, url)) in targets.iter().enumerate() {
+            runs[i].push(wrk(url));
+        }
+    }
+    let median = |runs: &mut Vec<Run>| -> Run {
+        runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+        let m = &runs[runs.len() / 2];
+        *m
+    };
+    println!("median of {rounds} interleaved rounds");
+    println!(
+        "{:<8} {:>10} {:>10} {:>10} {:>14}",
+        "runtime", "req/s", "p50 ms", "p99 ms", "vs native"
+    );
+    let baseline = median(&mut runs[0]);
+    for (i, (name, _)) in targets.iter().enumerate() {
+        let r = median(&mut runs[i]);
+        let all: Vec<String> = runs[i].iter().map(|r| format!("{:.0}", r.rps)).collect();
         println!(
-            "{:<8} {:>10.0} {:>10.3} {:>10.3} {:>14.2}",
-            label(kind),
+            "{:<8} {:>10.0} {:>10.3} {:>10.3} {:>14.2}   (rounds: {})",
+            name,
             r.rps,
             r.p50_ms,
             r.p99_ms,
-            r.rps / baseline.rps
+            r.rps / baseline.rps,
+            all.join(", ")
         );
     }
     dispatcher.shutdown();
