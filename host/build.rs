@@ -13,6 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "src/cli/build/sysroot.rs"]
+mod sysroot;
+
 const ENGINES: &[&str] = &["js", "lua", "rhai"];
 
 fn main() {
@@ -23,13 +26,14 @@ fn main() {
         println!("cargo:rerun-if-changed={}", engines.join(p).display());
     }
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    println!("cargo:rerun-if-changed=src/cli/build/sysroot.rs");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let work = target_dir(&out).join("guest-engines");
     std::fs::create_dir_all(&work).unwrap();
 
     let clang = tool("clang-22");
     let ar = tool("llvm-ar-22");
-    let sysroot = sysroot(&work);
+    let sysroot = sysroot::wasi_sysroot(&work).unwrap_or_else(|e| panic!("{e}"));
     let libs = setjmp_libs(&work, &engines, &sysroot, &clang, &ar);
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -104,25 +108,6 @@ fn tool(name: &str) -> String {
     }
 }
 
-/// Debian's wasi-libc laid out as a sysroot, with our `setjmp.h`.
-fn sysroot(work: &Path) -> PathBuf {
-    let sysroot = work.join("sysroot");
-    let include = Path::new("/usr/include/wasm32-wasi");
-    let lib = Path::new("/usr/lib/wasm32-wasi");
-    if !include.is_dir() || !lib.join("libc.a").is_file() {
-        panic!("wasi-libc is not installed (/usr/lib/wasm32-wasi); run scripts/setup.sh");
-    }
-    if !sysroot.join("lib/wasm32-wasip2").exists() {
-        let _ = std::fs::remove_dir_all(&sysroot);
-        copy_dir(include, &sysroot.join("include"));
-        copy_dir(lib, &sysroot.join("lib/wasm32-wasi"));
-        for alias in ["wasm32-wasip1", "wasm32-wasip2"] {
-            std::os::unix::fs::symlink("wasm32-wasi", sysroot.join("lib").join(alias)).unwrap();
-        }
-    }
-    sysroot
-}
-
 /// `libsetjmp.a` (our runtime for LLVM's wasm setjmp lowering) and a copy of
 /// `libwasi-emulated-signal.a`, in a folder of their own.
 fn setjmp_libs(work: &Path, engines: &Path, sysroot: &Path, clang: &str, ar: &str) -> PathBuf {
@@ -158,17 +143,4 @@ fn setjmp_libs(work: &Path, engines: &Path, sysroot: &Path, clang: &str, ar: &st
 fn run(cmd: &mut Command) {
     let status = cmd.status().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(status.success(), "{cmd:?} failed: {status}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }

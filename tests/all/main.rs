@@ -12,6 +12,7 @@ mod docs;
 mod fuzz;
 mod host_api;
 mod http;
+mod languages;
 mod limits;
 mod live;
 mod manager;

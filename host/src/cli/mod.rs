@@ -3,7 +3,7 @@
 //! Exit codes: 0 success; 1 the command ran and found errors (a plugin that
 //! fails `check`, a call that failed); 2 bad usage or an unusable setup.
 
-mod build;
+pub mod build;
 mod call;
 mod check;
 mod new;

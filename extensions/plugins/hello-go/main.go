@@ -1,0 +1,88 @@
+// Hello Go: the smallest useful RaisFast plugin written in Go.
+//
+//   - on_content_created (an action hook) logs the new item and counts it in KV;
+//   - GET /hello greets with the configured greeting and both counters.
+//
+// `raisfast plugin build` writes the SDK to sdk/raisfast.go (package raisfast)
+// and builds this module with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	raisfast "hello-go/sdk"
+)
+
+// Handlers are registered in init; host calls belong in the handlers.
+func init() {
+	raisfast.HandleFunc = handle
+	raisfast.RouteFunc = route
+}
+
+// counter reads a counter stored in KV as a JSON number; 0 when absent.
+func counter(key string) (int, error) {
+	v, found, err := raisfast.KvGet(key)
+	if err != nil || !found {
+		return 0, err
+	}
+	n, _ := strconv.Atoi(v)
+	return n, nil
+}
+
+func handle(hook, payload string) (*string, error) {
+	if hook != "on_content_created" {
+		return nil, nil
+	}
+	raisfast.Log(raisfast.Info, fmt.Sprintf("new content (%d bytes of JSON)", len(payload)))
+	n, err := counter("created")
+	if err != nil {
+		return nil, err
+	}
+	// An action's return is ignored; a filter's nil leaves the body unchanged.
+	return nil, raisfast.KvSet("created", strconv.Itoa(n+1), 0)
+}
+
+func route(req *raisfast.Request) (*raisfast.Response, error) {
+	if req.Handler != "hello" {
+		return nil, &raisfast.Error{Kind: raisfast.NotFound}
+	}
+	greeting := "Hello"
+	if v, found, err := raisfast.ConfigGet("greeting"); err != nil {
+		return nil, err
+	} else if found {
+		_ = json.Unmarshal([]byte(v), &greeting)
+	}
+	who := "world"
+	for _, q := range req.Query {
+		if q[0] == "name" {
+			who = q[1]
+		}
+	}
+	visits, err := counter("visits")
+	if err != nil {
+		return nil, err
+	}
+	if err := raisfast.KvSet("visits", strconv.Itoa(visits+1), 0); err != nil {
+		return nil, err
+	}
+	created, err := counter("created")
+	if err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(map[string]any{
+		"message":          fmt.Sprintf("%s, %s!", greeting, who),
+		"visits":           visits + 1,
+		"contents_created": created,
+		"request_id":       raisfast.NewID(),
+	})
+	return &raisfast.Response{
+		Status:  200,
+		Headers: []raisfast.Header{{Name: "content-type", Value: "application/json"}},
+		Body:    body,
+	}, nil
+}
+
+// main is not run with -buildmode=c-shared; the host calls the exports.
+func main() {}

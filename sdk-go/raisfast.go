@@ -1,0 +1,470 @@
+// Package raisfast is the RaisFast SDK for Go: canonical-ABI glue for the WIT
+// world `raisfast:plugin/plugin@0.1.0`, written by hand (there is no Go
+// generator that works without the module proxy), for GOOS=wasip1
+// GOARCH=wasm -buildmode=c-shared. `raisfast plugin build` writes it to a Go
+// plugin's `sdk/raisfast.go`; the source is `sdk-go/raisfast.go` in the
+// RaisFast repository.
+//
+// Host API covered: log, kv (get, set), config (get), ids (new-id). Host calls
+// made from `init` functions run while the instance is created and are not
+// logged: call the host from handlers.
+//
+// Memory rule: Go's GC does not move objects, so a Go allocation handed to the
+// host only has to stay reachable. Every buffer the host asks for through
+// cabi_realloc, and every buffer an export returns, is kept in `pins` until the
+// export's cabi_post_* function runs (the host calls it after lifting the result).
+package raisfast
+
+import (
+	"runtime"
+	"structs"
+	"unsafe"
+)
+
+// ---------------------------------------------------------------- memory
+
+// pins keeps host-visible allocations alive, keyed by address.
+var pins = map[uint32]any{}
+
+func addr[T any](p *T) uint32 { return uint32(uintptr(unsafe.Pointer(p))) }
+
+// zeroArea is what a 0-byte allocation points to: a real, 8-aligned Go
+// address. (A small fake like 1 or 8 would make the GC throw "invalid pointer
+// found on stack" if it ever sat in a Go pointer, e.g. an empty string param.)
+var zeroArea [1]uint64
+
+// alloc returns 8-aligned zeroed memory of `size` bytes, pinned until releaseAll.
+func alloc(size uint32) uint32 {
+	if size == 0 {
+		return addr(&zeroArea[0])
+	}
+	buf := make([]uint64, (size+7)/8)
+	p := addr(&buf[0])
+	pins[p] = buf
+	return p
+}
+
+// pin keeps a Go string's bytes alive and returns their address.
+func pinString(s string) (ptr, n uint32) {
+	if len(s) == 0 {
+		return addr(&zeroArea[0]), 0
+	}
+	b := unsafe.StringData(s)
+	p := addr(b)
+	pins[p] = s
+	return p, uint32(len(s))
+}
+
+func pinBytes(b []byte) (ptr, n uint32) {
+	if len(b) == 0 {
+		return addr(&zeroArea[0]), 0
+	}
+	p := addr(&b[0])
+	pins[p] = b
+	return p, uint32(len(b))
+}
+
+func releaseAll() { clear(pins) }
+
+// cabi_realloc is used by the host to allocate export arguments and import
+// results in this module's memory.
+//
+//go:wasmexport cabi_realloc
+func cabiRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
+	_ = align // all canonical-ABI alignments are <= 8
+	p := alloc(newSize)
+	if oldPtr != 0 && oldSize != 0 {
+		copy(unsafe.Slice((*byte)(ptrOf(p)), newSize), unsafe.Slice((*byte)(ptrOf(oldPtr)), min(oldSize, newSize)))
+		delete(pins, oldPtr)
+	}
+	return p
+}
+
+func ptrOf(p uint32) unsafe.Pointer { return unsafe.Pointer(uintptr(p)) }
+
+// loadString copies a (ptr, len) string out of linear memory.
+func loadString(p, n uint32) string {
+	if n == 0 {
+		return ""
+	}
+	return string(unsafe.Slice((*byte)(ptrOf(p)), n))
+}
+
+// ---------------------------------------------------------------- types
+
+// ErrorKind is the case of the WIT `error` variant (discriminant order matters).
+type ErrorKind uint8
+
+const (
+	Denied   ErrorKind = 0
+	Invalid  ErrorKind = 1
+	NotFound ErrorKind = 2 // no payload
+	Limit    ErrorKind = 3
+	Failed   ErrorKind = 4
+)
+
+// Error is the WIT `error` variant.
+type Error struct {
+	Kind    ErrorKind
+	Message string
+}
+
+func (e *Error) Error() string {
+	names := [...]string{"denied", "invalid", "not-found", "limit", "failed"}
+	if int(e.Kind) < len(names) {
+		return names[e.Kind] + ": " + e.Message
+	}
+	return "error: " + e.Message
+}
+
+// Level is the WIT `log.level` enum.
+type Level uint32
+
+const (
+	Trace Level = iota
+	Debug
+	Info
+	Warn
+	ErrorLevel
+)
+
+// Header is the WIT `header` record.
+type Header struct{ Name, Value string }
+
+// Principal is the WIT `principal` record.
+type Principal struct{ UserID, Username, Role string }
+
+// Request is the WIT `route-request` record.
+type Request struct {
+	Handler, Method, Path string
+	Params, Query         [][2]string
+	Headers               []Header
+	Body                  []byte
+	Caller                *Principal
+}
+
+// Response is the WIT `route-response` record.
+type Response struct {
+	Status  uint16
+	Headers []Header
+	Body    []byte
+}
+
+// In-memory layouts (canonical ABI, align 4). Go's wasm layout of these
+// structs matches: uint8 align 1, uint16 align 2, uint32 align 4.
+type strABI struct {
+	_   structs.HostLayout
+	Ptr uint32
+	Len uint32
+}
+
+type pairABI struct { // tuple<string,string> and record header: 16 bytes
+	_    structs.HostLayout
+	A, B strABI
+}
+
+// result<option<string>, error> and result<_, error> and result<bool-ish, error>: 16 bytes
+type resultStrABI struct {
+	_   structs.HostLayout
+	Tag uint8 // 0 ok, 1 err
+	_   [3]uint8
+	Sub uint8 // option tag (0 none, 1 some) or error tag
+	_   [3]uint8
+	Str strABI // option payload or error message
+}
+
+// record route-request: 84 bytes.
+type routeRequestABI struct {
+	_         structs.HostLayout
+	Handler   strABI // 0
+	Method    strABI // 8
+	Path      strABI // 16
+	Params    strABI // 24 list<tuple<string,string>> (ptr, len)
+	Query     strABI // 32
+	Headers   strABI // 40 list<header>
+	Body      strABI // 48 list<u8>
+	CallerTag uint8  // 56 option tag
+	_         [3]uint8
+	UserID    strABI // 60
+	Username  strABI // 68
+	Role      strABI // 76
+}
+
+// result<route-response, error>: 24 bytes.
+type routeResultABI struct {
+	_       structs.HostLayout
+	Tag     uint8 // 0
+	_       [3]uint8
+	Payload [20]byte // 4: route-response {status u16 @0, headers @4, body @12} or error {tag @0, string @4}
+}
+
+func init() {
+	if unsafe.Sizeof(routeRequestABI{}) != 84 || unsafe.Sizeof(routeResultABI{}) != 24 ||
+		unsafe.Sizeof(resultStrABI{}) != 16 || unsafe.Sizeof(pairABI{}) != 16 {
+		panic("raisfast: canonical ABI layout mismatch")
+	}
+}
+
+// ---------------------------------------------------------------- imports
+
+//go:wasmimport raisfast:plugin/log@0.1.0 log
+func logImport(level uint32, msg string, fieldsPtr *pairABI, fieldsLen uint32)
+
+//go:wasmimport raisfast:plugin/kv@0.1.0 get
+func kvGetImport(key string, ret *resultStrABI)
+
+//go:wasmimport raisfast:plugin/kv@0.1.0 set
+func kvSetImport(key string, value string, ttlTag uint32, ttl uint32, ret *resultStrABI)
+
+// Log writes one log line with optional fields.
+func Log(level Level, msg string, fields ...[2]string) {
+	var fp *pairABI
+	var keep []string
+	if len(fields) > 0 {
+		arr := make([]pairABI, len(fields))
+		for i, f := range fields {
+			arr[i].A = strABI{Ptr: strAddr(f[0]), Len: uint32(len(f[0]))}
+			arr[i].B = strABI{Ptr: strAddr(f[1]), Len: uint32(len(f[1]))}
+			keep = append(keep, f[0], f[1])
+		}
+		fp = &arr[0]
+	}
+	logImport(uint32(level), msg, fp, uint32(len(fields)))
+	runtime.KeepAlive(keep) // the host read the field strings through raw addresses
+	runtime.KeepAlive(fp)
+}
+
+func strAddr(s string) uint32 {
+	if len(s) == 0 {
+		return addr(&zeroArea[0])
+	}
+	return addr(unsafe.StringData(s))
+}
+
+func errorFrom(r *resultStrABI) *Error {
+	e := &Error{Kind: ErrorKind(r.Sub)}
+	if e.Kind != NotFound {
+		e.Message = loadString(r.Str.Ptr, r.Str.Len)
+		delete(pins, r.Str.Ptr) // the host allocated it through cabi_realloc
+	}
+	return e
+}
+
+//go:wasmimport raisfast:plugin/config@0.1.0 get
+func configGetImport(key string, ret *resultStrABI)
+
+//go:wasmimport raisfast:plugin/ids@0.1.0 new-id
+func newIDImport(ret *strABI)
+
+// KvGet returns the JSON stored under key; found is false if absent.
+func KvGet(key string) (value string, found bool, err error) {
+	var r resultStrABI
+	kvGetImport(key, &r)
+	return liftOptionJSON(&r)
+}
+
+// ConfigGet returns the plugin's config value (JSON) under key: `[config]`
+// of the manifest, overridden by the server's settings; found is false if absent.
+func ConfigGet(key string) (value string, found bool, err error) {
+	var r resultStrABI
+	configGetImport(key, &r)
+	return liftOptionJSON(&r)
+}
+
+// NewID returns a new UUID v7 (time-ordered).
+func NewID() string {
+	var r strABI
+	newIDImport(&r)
+	v := loadString(r.Ptr, r.Len)
+	delete(pins, r.Ptr)
+	return v
+}
+
+// liftOptionJSON reads a result<option<json>, error> the host wrote.
+func liftOptionJSON(r *resultStrABI) (value string, found bool, err error) {
+	if r.Tag != 0 {
+		return "", false, errorFrom(r)
+	}
+	if r.Sub == 0 {
+		return "", false, nil
+	}
+	v := loadString(r.Str.Ptr, r.Str.Len)
+	delete(pins, r.Str.Ptr)
+	return v, true, nil
+}
+
+// KvSet stores the JSON value under key; ttlSeconds 0 means no expiry.
+func KvSet(key, value string, ttlSeconds uint32) error {
+	var r resultStrABI
+	tag := uint32(0)
+	if ttlSeconds > 0 {
+		tag = 1
+	}
+	kvSetImport(key, value, tag, ttlSeconds, &r)
+	if r.Tag != 0 {
+		return errorFrom(&r)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- exports
+
+// HandleFunc and RouteFunc are set by the plugin (in an init function).
+var (
+	HandleFunc func(hook, payload string) (result *string, err error)
+	RouteFunc  func(req *Request) (*Response, error)
+)
+
+func asError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	return &Error{Kind: Failed, Message: err.Error()}
+}
+
+func storeError(sub *uint8, s *strABI, err error) {
+	e := asError(err)
+	*sub = uint8(e.Kind)
+	if e.Kind != NotFound {
+		s.Ptr, s.Len = pinString(e.Message)
+	}
+}
+
+// The ret area is a pinned Go allocation; the host reads it, then calls the
+// matching cabi_post_* which releases everything pinned during the call.
+
+//go:wasmexport raisfast:plugin/guest@0.1.0#handle
+func exportHandle(hook, payload string) uint32 {
+	p := alloc(uint32(unsafe.Sizeof(resultStrABI{})))
+	r := (*resultStrABI)(ptrOf(p))
+	var out *string
+	var err error
+	if HandleFunc != nil {
+		out, err = callHandle(hook, payload)
+	}
+	if err != nil {
+		r.Tag = 1
+		storeError(&r.Sub, &r.Str, err)
+		return p
+	}
+	if out != nil {
+		r.Sub = 1
+		r.Str.Ptr, r.Str.Len = pinString(*out)
+	}
+	return p
+}
+
+func callHandle(hook, payload string) (out *string, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = &Error{Kind: Failed, Message: "panic: " + panicString(x)}
+		}
+	}()
+	return HandleFunc(hook, payload)
+}
+
+func panicString(x any) string {
+	switch v := x.(type) {
+	case string:
+		return v
+	case error:
+		return v.Error()
+	}
+	return "non-string panic value"
+}
+
+//go:wasmexport cabi_post_raisfast:plugin/guest@0.1.0#handle
+func postHandle(ret uint32) { releaseAll() }
+
+func loadPairs(l strABI) [][2]string {
+	if l.Len == 0 {
+		return nil
+	}
+	src := unsafe.Slice((*pairABI)(ptrOf(l.Ptr)), l.Len)
+	out := make([][2]string, l.Len)
+	for i, p := range src {
+		out[i] = [2]string{loadString(p.A.Ptr, p.A.Len), loadString(p.B.Ptr, p.B.Len)}
+	}
+	return out
+}
+
+//go:wasmexport raisfast:plugin/guest@0.1.0#route
+func exportRoute(reqPtr uint32) uint32 {
+	// 21 flat params > MAX_FLAT_PARAMS (16): the host passes one pointer to the record.
+	in := (*routeRequestABI)(ptrOf(reqPtr))
+	req := &Request{
+		Handler: loadString(in.Handler.Ptr, in.Handler.Len),
+		Method:  loadString(in.Method.Ptr, in.Method.Len),
+		Path:    loadString(in.Path.Ptr, in.Path.Len),
+		Params:  loadPairs(in.Params),
+		Query:   loadPairs(in.Query),
+	}
+	for _, h := range loadPairs(in.Headers) {
+		req.Headers = append(req.Headers, Header{h[0], h[1]})
+	}
+	if in.Body.Len > 0 {
+		req.Body = append([]byte(nil), unsafe.Slice((*byte)(ptrOf(in.Body.Ptr)), in.Body.Len)...)
+	}
+	if in.CallerTag == 1 {
+		req.Caller = &Principal{
+			UserID:   loadString(in.UserID.Ptr, in.UserID.Len),
+			Username: loadString(in.Username.Ptr, in.Username.Len),
+			Role:     loadString(in.Role.Ptr, in.Role.Len),
+		}
+	}
+
+	p := alloc(uint32(unsafe.Sizeof(routeResultABI{})))
+	r := (*routeResultABI)(ptrOf(p))
+	var resp *Response
+	err := error(&Error{Kind: NotFound})
+	if RouteFunc != nil {
+		resp, err = callRoute(req)
+	}
+	if err == nil && resp == nil {
+		err = &Error{Kind: Failed, Message: "route returned no response"}
+	}
+	if err != nil {
+		r.Tag = 1
+		e := (*struct {
+			_   structs.HostLayout
+			Tag uint8
+			_   [3]uint8
+			Str strABI
+		})(unsafe.Pointer(&r.Payload))
+		storeError(&e.Tag, &e.Str, err)
+		return p
+	}
+	o := (*struct {
+		_       structs.HostLayout
+		Status  uint16
+		_       [2]uint8
+		Headers strABI
+		Body    strABI
+	})(unsafe.Pointer(&r.Payload))
+	o.Status = resp.Status
+	if n := len(resp.Headers); n > 0 {
+		hp := alloc(uint32(n) * 16)
+		hs := unsafe.Slice((*pairABI)(ptrOf(hp)), n)
+		for i, h := range resp.Headers {
+			hs[i].A.Ptr, hs[i].A.Len = pinString(h.Name)
+			hs[i].B.Ptr, hs[i].B.Len = pinString(h.Value)
+		}
+		o.Headers = strABI{Ptr: hp, Len: uint32(n)}
+	} else {
+		o.Headers = strABI{Ptr: addr(&zeroArea[0]), Len: 0}
+	}
+	o.Body.Ptr, o.Body.Len = pinBytes(resp.Body)
+	return p
+}
+
+func callRoute(req *Request) (resp *Response, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = &Error{Kind: Failed, Message: "panic: " + panicString(x)}
+		}
+	}()
+	return RouteFunc(req)
+}
+
+//go:wasmexport cabi_post_raisfast:plugin/guest@0.1.0#route
+func postRoute(ret uint32) { releaseAll() }
