@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The tests also build a plugin with `cargo component`, as Rust authors may.
+rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+command -v cargo-component >/dev/null 2>&1 || cargo install --locked cargo-component@0.21.1
 cargo fmt --all -- --check
 (cd guest-engines && cargo fmt --all -- --check)
 # Linting the host builds the script engines (host/build.rs), which lays out the

@@ -23,6 +23,7 @@ fn text(o: &Output) -> String {
 #[test]
 fn check_passes_on_the_example_plugins() {
     assert!(guests().hello.is_file()); // builds extensions/plugins/hello-rust/plugin.wasm
+    assert!(guests().polyglot.iter().all(|p| p.is_file())); // and the C, Zig and Go examples
     let o = raisfast(&["plugin", "check", "extensions/plugins"], &root());
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
@@ -179,6 +180,110 @@ fn new_creates_a_rust_plugin_that_builds_checks_and_runs() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn new_creates_c_zig_and_go_plugins_that_build_check_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for rt in ["c", "zig", "go"] {
+        let name = format!("my-{rt}");
+        let o = raisfast(
+            &["--plugin-dir", "p", "plugin", "new", &name, "--runtime", rt],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("build it with: raisfast plugin build"));
+        let p = format!("p/{name}");
+        let readme = std::fs::read_to_string(dir.path().join(&p).join("README.md")).unwrap();
+        assert!(
+            readme.contains(&format!("raisfast plugin build {name}")),
+            "{readme}"
+        );
+        // The SDK is there before the first build, for editors.
+        assert!(dir.path().join(&p).join("sdk").is_dir(), "{rt}");
+        let o = raisfast(&["plugin", "build", &p], dir.path());
+        assert!(o.status.success(), "{rt}: {}", text(&o));
+        let o = raisfast(&["plugin", "check", &p], dir.path());
+        assert!(o.status.success(), "{rt}: {}", text(&o));
+        let o = raisfast(
+            &[
+                "--data-dir",
+                "data",
+                "plugin",
+                "call",
+                &p,
+                "on_content_created",
+                "--payload",
+                r#"{"id": 42}"#,
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{rt}: {}", text(&o));
+        let logged = String::from_utf8_lossy(&o.stderr).to_string();
+        let expected = if rt == "c" {
+            "[info] new content ("
+        } else {
+            "[info] new content: 42"
+        };
+        assert!(logged.contains(expected), "{rt}: {}", text(&o));
+    }
+}
+
+#[test]
+fn cargo_component_builds_a_plugin_the_host_runs() {
+    // The Rust example as its author would keep it: a crate of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("greeter");
+    std::fs::create_dir_all(p.join("src")).unwrap();
+    let example = root().join("extensions/plugins/hello-rust");
+    std::fs::copy(example.join("src/lib.rs"), p.join("src/lib.rs")).unwrap();
+    std::fs::copy(example.join("manifest.toml"), p.join("manifest.toml")).unwrap();
+    std::fs::copy(root().join("Cargo.lock"), p.join("Cargo.lock")).unwrap();
+    let sdk = root().join("sdk-rust");
+    std::fs::write(
+        p.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"hello-rust\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nraisfast-sdk = {{ path = {:?} }}\n\n[workspace]\n",
+            sdk.display().to_string()
+        ),
+    )
+    .unwrap();
+    let target = root().join("target/test-cargo-component");
+    let o = Command::new("cargo")
+        .args(["component", "build", "--release", "--target-dir"])
+        .arg(&target)
+        .current_dir(&p)
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "cargo component build (scripts/test.sh installs cargo-component): {}",
+        text(&o)
+    );
+    std::fs::copy(
+        target.join("wasm32-wasip1/release/hello_rust.wasm"),
+        p.join("plugin.wasm"),
+    )
+    .unwrap();
+    let o = raisfast(&["plugin", "check", "greeter"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = raisfast(
+        &[
+            "--data-dir",
+            "data",
+            "plugin",
+            "call",
+            "greeter",
+            "hello",
+            "--route",
+            "--path",
+            "/hello",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Hello, world!"), "{}", text(&o));
 }
 
 #[test]

@@ -134,10 +134,42 @@ fn check_block(page: &Path, b: &Block) -> Result<(), String> {
             }
         }
         "js" | "lua" | "rhai" => Ok(()), // loaded in their engines by `script_samples_load`
+        // Built and run by `languages` and `cli`: a sample must be part of an
+        // example plugin or a `plugin new` template, word for word.
+        "c" | "zig" | "go" => compiled_sample(&b.text),
         "text" | "wit" => Ok(()),
         other => Err(format!(
             "code block with unknown language `{other}`; tag it"
         )),
+    }
+}
+
+/// Files the tests build from source, in C, Zig and Go.
+fn compiled_sources() -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in [
+        "extensions/plugins/hello-c",
+        "extensions/plugins/hello-zig",
+        "extensions/plugins/hello-go",
+        "host/src/cli/templates",
+    ] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension()
+                .is_some_and(|x| x == "c" || x == "zig" || x == "go")
+            {
+                out.push(std::fs::read_to_string(p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn compiled_sample(text: &str) -> Result<(), String> {
+    if compiled_sources().iter().any(|f| f.contains(text)) {
+        Ok(())
+    } else {
+        Err("this sample is not part of an example plugin or template that the tests build".into())
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Guests {
     pub hello: PathBuf,
     /// `tests/plugins/conformance-rust`: the conformance scenario in Rust.
     pub conformance: PathBuf,
+    /// `extensions/plugins/hello-{c,zig,go}`: the examples in C, Zig and Go,
+    /// built in place (as `scripts/start.sh` does).
+    pub polyglot: Vec<PathBuf>,
 }
 
 /// Builds the guest plugins once per test run (release, wasm32-wasip2, in
@@ -48,6 +51,9 @@ pub fn guests() -> &'static Guests {
             hostile: build(root().join("tests/plugins/hostile")),
             hello: build(root().join("extensions/plugins/hello-rust")),
             conformance: build(root().join("tests/plugins/conformance-rust")),
+            polyglot: ["hello-c", "hello-zig", "hello-go"]
+                .map(|name| build(root().join("extensions/plugins").join(name)))
+                .to_vec(),
         }
     })
 }

@@ -1,6 +1,7 @@
 //! `raisfast plugin new`: a working plugin from a template, in each runtime.
 
 use super::GlobalArgs;
+use super::build;
 use crate::manifest::Manifest;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,22 @@ pub enum Language {
     Rhai,
     /// Rust, built into a WebAssembly component (`plugin.wasm`).
     Rust,
+    /// C, built with clang-22 into a component (`plugin.wasm`).
+    C,
+    /// Zig, built into a component (`plugin.wasm`).
+    Zig,
+    /// Go (>= 1.24), built into a component (`plugin.wasm`).
+    Go,
+}
+
+impl Language {
+    /// Whether the plugin is built into a component (not a script).
+    fn is_wasm(self) -> bool {
+        matches!(
+            self,
+            Language::Rust | Language::C | Language::Zig | Language::Go
+        )
+    }
 }
 
 /// Arguments of `plugin new`.
@@ -45,7 +62,7 @@ pub fn new(global: &GlobalArgs, args: NewArgs) -> anyhow::Result<ExitCode> {
     for f in &files {
         println!("  {}", f.display());
     }
-    if args.runtime == Language::Rust {
+    if args.runtime.is_wasm() {
         println!("build it with: raisfast plugin build {}", dir.display());
     }
     println!(
@@ -94,6 +111,28 @@ pub fn create(dir: &Path, name: &str, id: &str, lang: Language) -> anyhow::Resul
                 (".gitignore", "/target\n/plugin.wasm\n".to_string()),
             ],
         ),
+        Language::C => (
+            "wasm",
+            vec![
+                ("main.c", C.to_string()),
+                (".gitignore", WASM_GITIGNORE.to_string()),
+            ],
+        ),
+        Language::Zig => (
+            "wasm",
+            vec![
+                ("main.zig", ZIG.to_string()),
+                (".gitignore", WASM_GITIGNORE.to_string()),
+            ],
+        ),
+        Language::Go => (
+            "wasm",
+            vec![
+                ("go.mod", format!("module {name}\n\ngo 1.24\n")),
+                ("main.go", GO.replace("MODULE", name)),
+                (".gitignore", WASM_GITIGNORE.to_string()),
+            ],
+        ),
     };
     let manifest = format!(
         r#"[plugin]
@@ -113,10 +152,10 @@ description = "A new RaisFast plugin."
             Language::Js => "main.js",
             Language::Lua => "init.lua",
             Language::Rhai => "init.rhai",
-            Language::Rust => "plugin.wasm",
+            Language::Rust | Language::C | Language::Zig | Language::Go => "plugin.wasm",
         }
     );
-    let manifest = if lang == Language::Rust {
+    let manifest = if lang.is_wasm() {
         // A component cannot be inspected for handlers before it is built: name them.
         format!("{manifest}\n[hooks.on_content_created]\n")
     } else {
@@ -124,7 +163,11 @@ description = "A new RaisFast plugin."
     };
     let mut written = Vec::new();
     std::fs::create_dir_all(dir)?;
-    for (rel, text) in std::iter::once(("manifest.toml", manifest)).chain(files) {
+    let readme = readme(name, id, lang);
+    let files = [("manifest.toml", manifest), ("README.md", readme)]
+        .into_iter()
+        .chain(files);
+    for (rel, text) in files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -132,11 +175,57 @@ description = "A new RaisFast plugin."
         std::fs::write(&path, text)?;
         written.push(path);
     }
-    if lang != Language::Rust {
+    // The SDK of a C, Zig or Go plugin, so that editors see it before the
+    // first build (each build writes it again).
+    match lang {
+        Language::C => build::component::write_c_bindings(&dir.join("sdk"))?,
+        Language::Zig => build::zig::write_sdk(dir)?,
+        Language::Go => build::go::write_sdk(dir)?,
+        _ => {}
+    }
+    if !lang.is_wasm() {
         Manifest::load(dir)
             .map_err(|e| anyhow::anyhow!("template produced a bad manifest: {e}"))?;
     }
     Ok(written)
+}
+
+/// The new plugin's README: what is where, and the commands to try it.
+fn readme(name: &str, id: &str, lang: Language) -> String {
+    let (entry, build) = match lang {
+        Language::Js => ("`main.js` (QuickJS)", None),
+        Language::Lua => ("`init.lua` (Lua 5.4)", None),
+        Language::Rhai => ("`init.rhai` (Rhai)", None),
+        Language::Rust => ("`src/lib.rs` (Rust, built to `plugin.wasm`)", Some("cargo")),
+        Language::C => (
+            "`main.c` (C; `sdk/plugin.h` is the host API)",
+            Some("clang-22"),
+        ),
+        Language::Zig => (
+            "`main.zig` (Zig; `sdk/raisfast.zig` is the SDK)",
+            Some("Zig 0.17"),
+        ),
+        Language::Go => (
+            "`main.go` (Go; `sdk/raisfast.go` is the SDK)",
+            Some("Go >= 1.24"),
+        ),
+    };
+    let build_step = match build {
+        Some(tool) => {
+            format!("raisfast plugin build {name}     # with {tool}: writes plugin.wasm\n")
+        }
+        None => String::new(),
+    };
+    format!(
+        "# {name}\n\nA RaisFast plugin (`{id}`). Its handlers are in {entry}; `manifest.toml` declares\n\
+         its permissions, hooks, routes and cron jobs.\n\n\
+         ```sh\n{build_step}\
+         raisfast plugin check {name}     # the manifest, the handlers, what it is granted\n\
+         raisfast plugin call {name} on_content_created --payload '{{\"id\": 42}}'\n```\n\n\
+         `plugin call` runs one hook in the real sandbox and prints what the plugin logged and\n\
+         returned. Run the commands from the plugin directory's parent (the server's plugin\n\
+         directory); the server loads the plugin on its next start, or at once with hot reload.\n"
+    )
 }
 
 fn rust_cargo_toml(name: &str) -> String {
@@ -217,6 +306,16 @@ const RHAI: &str = r#"fn on_content_created(input) {
     log("info", "new content: " + input.id);
 }
 "#;
+
+/// What a C, Zig or Go plugin's build writes, kept out of version control.
+const WASM_GITIGNORE: &str = "/sdk\n/target\n/plugin.wasm\n";
+
+/// The C template.
+const C: &str = include_str!("templates/main.c");
+/// The Zig template.
+const ZIG: &str = include_str!("templates/main.zig");
+/// The Go template (`MODULE` is the module's name).
+const GO: &str = include_str!("templates/main.go");
 
 const RUST: &str = r#"use raisfast_sdk::{HookResult, Input, Plugin, log};
 

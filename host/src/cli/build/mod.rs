@@ -47,7 +47,7 @@ fn is_wasm_source_dir(dir: &Path) -> bool {
 }
 
 /// Builds every wasm plugin found; exit code 1 if one fails.
-pub(crate) fn build(global: &GlobalArgs, args: BuildArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn build(global: &GlobalArgs, args: BuildArgs) -> anyhow::Result<ExitCode> {
     let settings = global.settings()?;
     let root = args.path.unwrap_or(settings.plugin_dir);
     let mut failed = 0;
