@@ -10,13 +10,13 @@ use raisfast::settings::Settings;
 use std::path::{Path, PathBuf};
 
 /// A fenced code block: its info string, first line number and text.
-struct Block {
-    info: String,
-    line: usize,
-    text: String,
+pub struct Block {
+    pub info: String,
+    pub line: usize,
+    pub text: String,
 }
 
-fn blocks(md: &str) -> Vec<Block> {
+pub fn blocks(md: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut current: Option<Block> = None;
     for (i, line) in md.lines().enumerate() {
@@ -53,7 +53,7 @@ fn pages() -> Vec<PathBuf> {
 }
 
 /// Splits a shell line into words (quotes respected, comments dropped).
-fn words(line: &str) -> Vec<String> {
+pub fn words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;

@@ -10,6 +10,7 @@ mod crm;
 mod db;
 mod docs;
 mod fuzz;
+mod getting_started;
 mod host_api;
 mod http;
 mod languages;

@@ -28,8 +28,13 @@ impl Server {
 
     /// Starts it with extra environment variables.
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_in(root, &root.join("plugins"), env)
+    }
+
+    /// Starts it on `root/data` with the plugins of `plugins`.
+    pub fn start_in(root: &Path, plugins: &Path, env: &[(&str, &str)]) -> Server {
         let data = root.join("data");
-        let plugins = root.join("plugins");
+        let plugins = plugins.to_path_buf();
         std::fs::create_dir_all(&plugins).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_raisfast"));
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
