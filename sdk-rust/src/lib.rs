@@ -37,6 +37,8 @@
 //! between calls served by the same instance (and is lost when an instance is
 //! discarded after a crash). Keep durable state in [`kv`] or [`db`].
 
+#![warn(missing_docs)]
+
 extern crate self as raisfast_sdk;
 
 pub mod bindings;
