@@ -360,3 +360,38 @@ fn check_loads_scripts_in_their_engines() {
         "{out}"
     );
 }
+
+#[test]
+fn call_of_a_route_matches_params_and_decodes_the_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("items");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(
+        p.join("manifest.toml"),
+        "[plugin]\nid = \"test.items\"\nname = \"items\"\nversion = \"0.1.0\"\nruntime = \"js\"\n\n[[routes]]\nmethod = \"GET\"\npath = \"/items/:id\"\nhandler = \"item\"\nauth = \"public\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("main.js"),
+        "import { ok } from 'sdk';\nexport function item(req) { return ok({ id: req.params.id, q: req.query.q, path: req.path }); }\n",
+    )
+    .unwrap();
+    let o = raisfast(
+        &[
+            "plugin",
+            "call",
+            "items",
+            "item",
+            "--route",
+            "--path",
+            "/items/7?q=a%20b",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        out["body"],
+        serde_json::json!({"id": "7", "q": "a b", "path": "/items/7"})
+    );
+}

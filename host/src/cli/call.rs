@@ -4,6 +4,7 @@ use super::GlobalArgs;
 use crate::hooks::Envelope;
 use crate::manager::PluginManager;
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::routes::RoutePattern;
 use crate::runtime::bindings::raisfast::plugin::types::{Header, RouteRequest};
 use clap::Args;
 use std::path::PathBuf;
@@ -28,7 +29,9 @@ pub struct CallArgs {
     /// HTTP method of the route request.
     #[arg(long, default_value = "GET")]
     method: String,
-    /// Path of the route request, below the plugin's mount point.
+    /// Path of the route request, below the plugin's mount point, with its
+    /// query string (`/items/7?full=1`): `:params` are matched against the
+    /// handler's `[[routes]]` path.
     #[arg(long, default_value = "/")]
     path: String,
     /// Body of the route request.
@@ -77,12 +80,32 @@ pub fn call(global: &GlobalArgs, args: CallArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let result = if args.route {
+        // As the server does: the query string decoded, the `:params` of the
+        // handler's route pattern matched.
+        let (path, query) = match args.path.split_once('?') {
+            Some((p, q)) => (
+                p.to_string(),
+                serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default(),
+            ),
+            None => (args.path.clone(), Vec::new()),
+        };
+        let params = manager
+            .entry(&id)
+            .and_then(|e| {
+                e.manifest
+                    .routes
+                    .iter()
+                    .filter(|r| r.handler == args.hook)
+                    .filter_map(|r| RoutePattern::parse(r.path.get_ref()).ok())
+                    .find_map(|pattern| pattern.matches(&path))
+            })
+            .unwrap_or_default();
         let request = RouteRequest {
             handler: args.hook.clone(),
             method: args.method.to_ascii_uppercase(),
-            path: args.path.clone(),
-            params: Vec::new(),
-            query: Vec::new(),
+            path,
+            params,
+            query,
             headers: vec![Header {
                 name: "content-type".into(),
                 value: "application/json".into(),
