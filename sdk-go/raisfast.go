@@ -16,6 +16,7 @@
 package raisfast
 
 import (
+	"encoding/json"
 	"runtime"
 	"structs"
 	"unsafe"
@@ -309,6 +310,15 @@ func KvSet(key, value string, ttlSeconds uint32) error {
 
 // ---------------------------------------------------------------- exports
 
+// Handlers lists the names HandleFunc and RouteFunc answer to (hooks, events,
+// cron jobs, routes). When set, `raisfast plugin check` fails on a manifest
+// that names a handler missing from it, and the host subscribes the plugin to
+// these only; empty, the host trusts the manifest.
+var Handlers []string
+
+// handlersHook is the reserved hook through which the host asks for Handlers.
+const handlersHook = "raisfast:handlers"
+
 // HandleFunc and RouteFunc are set by the plugin (in an init function).
 var (
 	HandleFunc func(hook, payload string) (result *string, err error)
@@ -339,7 +349,11 @@ func exportHandle(hook, payload string) uint32 {
 	r := (*resultStrABI)(ptrOf(p))
 	var out *string
 	var err error
-	if HandleFunc != nil {
+	if hook == handlersHook && len(Handlers) > 0 {
+		names, _ := json.Marshal(Handlers)
+		text := string(names)
+		out = &text
+	} else if HandleFunc != nil {
 		out, err = callHandle(hook, payload)
 	}
 	if err != nil {

@@ -402,6 +402,23 @@ fn storeError(tag_ptr: *u8, words: []u32, e: Error) void {
     words[2] = s.len;
 }
 
+/// The reserved hook through which the host asks for the plugin's handlers.
+const handlers_hook = "raisfast:handlers";
+
+/// `names` as a JSON array, at compile time.
+fn handlersJson(comptime names: anytype) []const u8 {
+    comptime var out: []const u8 = "[";
+    inline for (names, 0..) |name, i| {
+        out = out ++ (if (i == 0) "" else ",") ++ "\"" ++ name ++ "\"";
+    }
+    return out ++ "]";
+}
+
+/// Exports `Plugin`'s `handle` and `route` as the component's `guest`. When
+/// `Plugin` declares `pub const handlers = .{ "on_content_created", ... }`
+/// (the names `handle` and `route` answer to), `raisfast plugin check` fails on
+/// a manifest naming a handler missing from it, and the host subscribes the
+/// plugin to these only.
 pub fn exportPlugin(comptime Plugin: type) void {
     const S = struct {
         // handle: func(hook: string, payload: json) -> result<option<json>, error>
@@ -412,7 +429,11 @@ pub fn exportPlugin(comptime Plugin: type) void {
             pending_handle = .{ hook, payload };
             const r = &handle_ret;
             const bytes: [*]u8 = @ptrCast(r);
-            if (Plugin.handle(hook.slice(), payload.slice())) |maybe| {
+            const result = if (@hasDecl(Plugin, "handlers") and std.mem.eql(u8, hook.slice(), handlers_hook))
+                @as(Error!?[]const u8, comptime handlersJson(Plugin.handlers))
+            else
+                Plugin.handle(hook.slice(), payload.slice());
+            if (result) |maybe| {
                 bytes[0] = 0;
                 if (maybe) |out| {
                     bytes[4] = 1;

@@ -66,8 +66,20 @@ pub use wit_bindgen as __wit_bindgen;
 /// is (and for actions), `Ok(Some(value))` to replace it, `Err` to fail.
 pub type HookResult = Result<Option<Value>>;
 
+/// The reserved hook through which the host asks a component for the names
+/// of its handlers, when it loads it (see [`Plugin::HANDLERS`]).
+pub const HANDLERS_HOOK: &str = "raisfast:handlers";
+
 /// A plugin: handlers for hooks (and events, cron jobs, lifecycle) and routes.
 pub trait Plugin {
+    /// The names [`handle`](Plugin::handle) and [`route`](Plugin::route)
+    /// answer to: hook handlers, event and cron handlers, route handlers.
+    /// When declared, `raisfast plugin check` fails on a manifest that names
+    /// a handler missing from this list (a typo, a forgotten match arm) and
+    /// the host subscribes the plugin only to these. Empty (the default):
+    /// the host cannot tell, and trusts the manifest.
+    const HANDLERS: &'static [&'static str] = &[];
+
     /// Handles `hook` (a hook, custom event, cron handler name, `on_load`...).
     /// The default ignores every hook.
     fn handle(hook: &str, input: Input) -> HookResult {
@@ -88,6 +100,9 @@ pub fn __handle<P: Plugin>(
     hook: String,
     payload: String,
 ) -> std::result::Result<Option<String>, bindings::raisfast::plugin::types::Error> {
+    if hook == HANDLERS_HOOK && !P::HANDLERS.is_empty() {
+        return Ok(Some(json!(P::HANDLERS).to_string()));
+    }
     match P::handle(&hook, Input(payload)) {
         Ok(Some(v)) => Ok(Some(v.to_string())),
         Ok(None) => Ok(None),

@@ -362,6 +362,65 @@ fn check_loads_scripts_in_their_engines() {
 }
 
 #[test]
+fn check_names_a_handler_the_entry_lacks_in_every_runtime() {
+    // Each example plugin, its manifest naming one route handler it lacks:
+    // scripts export their handlers, components declare theirs (Rust
+    // `Plugin::HANDLERS`, C by answering `raisfast:handlers`, Zig `handlers`,
+    // Go `raisfast.Handlers`).
+    let guests = guests();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    let examples = root().join("extensions/plugins");
+    let mut built = vec![guests.hello.clone()];
+    built.extend(guests.polyglot.iter().cloned());
+    for name in ["hello-js", "hello-lua", "hello-rhai"] {
+        built.push(examples.join(name).join("manifest.toml"));
+    }
+    for file in &built {
+        let from = file.parent().unwrap();
+        let name = from.file_name().unwrap();
+        let to = p.join(name);
+        raisfast::cli::build::sysroot::copy_dir(from, &to).unwrap();
+        for generated in ["sdk", "target"] {
+            let _ = std::fs::remove_dir_all(to.join(generated));
+        }
+        let manifest = std::fs::read_to_string(to.join("manifest.toml")).unwrap();
+        std::fs::write(
+            to.join("manifest.toml"),
+            format!("{manifest}\n[[routes]]\nmethod = \"GET\"\npath = \"/typo\"\nhandler = \"helo\"\nauth = \"public\"\n"),
+        )
+        .unwrap();
+    }
+    let o = raisfast(&["plugin", "check", "p"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    for (name, entry) in [
+        ("hello-js", "main.js"),
+        ("hello-lua", "init.lua"),
+        ("hello-rhai", "init.rhai"),
+        ("hello-rust", "plugin.wasm"),
+        ("hello-c", "plugin.wasm"),
+        ("hello-zig", "plugin.wasm"),
+        ("hello-go", "plugin.wasm"),
+    ] {
+        // This plugin's report: its first line, then the indented ones.
+        let mut lines = out
+            .lines()
+            .skip_while(|l| !l.contains(&format!("com.raisfast.{name} ")));
+        let first = lines.next().unwrap_or_default();
+        let rest: Vec<&str> = lines.take_while(|l| l.starts_with(' ')).collect();
+        let report = format!("{first}\n{}", rest.join("\n"));
+        assert!(report.starts_with("FAIL"), "{name}: {out}");
+        assert!(
+            report.contains(&format!(
+                "`routes.handler`: {entry} exports no handler `helo` (did you mean `hello`?)"
+            )),
+            "{name}: {report}"
+        );
+    }
+}
+
+#[test]
 fn call_of_a_route_matches_params_and_decodes_the_query() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("items");

@@ -19,6 +19,9 @@ import (
 func init() {
 	raisfast.HandleFunc = handle
 	raisfast.RouteFunc = route
+	// The names handle and route answer to: `plugin check` compares them with
+	// the manifest.
+	raisfast.Handlers = []string{"on_content_created", "hello"}
 }
 
 // counter reads a counter stored in KV as a JSON number; 0 when absent.

@@ -15,6 +15,10 @@ comptime {
     rf.exportPlugin(@This());
 }
 
+/// The names `handle` and `route` answer to: `plugin check` compares them with
+/// the manifest.
+pub const handlers = .{ "on_content_created", "hello" };
+
 /// A counter stored in KV as a JSON number; 0 when absent.
 fn counter(key: []const u8) rf.Error!u64 {
     const text = try rf.kvGet(key) orelse return 0;

@@ -322,6 +322,10 @@ const RUST: &str = r#"use raisfast_sdk::{HookResult, Input, Plugin, log};
 struct MyPlugin;
 
 impl Plugin for MyPlugin {
+    // The names `handle` and `route` answer to: `plugin check` compares them
+    // with the manifest.
+    const HANDLERS: &'static [&'static str] = &["on_content_created"];
+
     fn handle(hook: &str, input: Input) -> HookResult {
         if hook == "on_content_created" {
             let event = input.event::<raisfast_sdk::Value>()?;

@@ -87,6 +87,10 @@ impl PluginManager {
                 let pool = InstancePolicy::Pooled(self.settings.runtime.pool_size);
                 self.runtime
                     .load(ctx, entry, &wasm, limits, pool)
+                    .map(|p| match declared_handlers(&p) {
+                        Some(names) => p.with_handlers(names),
+                        None => p,
+                    })
                     .map_err(|e| e.to_string())
             }
             kind => {
@@ -129,4 +133,18 @@ impl PluginManager {
         host_api::db::migrate(plugin.context(), &m.dir).map_err(|e| format!("plugin {id}: {e}"))?;
         Ok(plugin)
     }
+}
+
+/// The reserved hook through which a component declares its handlers: it
+/// answers with a JSON array of the names its `handle` and `route` serve
+/// (the SDKs do it for the plugin: Rust `Plugin::HANDLERS`, Go
+/// `raisfast.Handlers`, Zig `pub const handlers`). A component that does not
+/// answer, or fails, leaves them unknown: the manifest is trusted.
+pub const HANDLERS_HOOK: &str = "raisfast:handlers";
+
+/// Asks a component for the names of its handlers.
+fn declared_handlers(p: &LoadedPlugin) -> Option<Vec<String>> {
+    let envelope = crate::hooks::Envelope::new(HANDLERS_HOOK, serde_json::json!({})).to_json();
+    let out = p.call_hook(HANDLERS_HOOK, &envelope, 0).ok()?.value?;
+    serde_json::from_str(&out).ok()
 }

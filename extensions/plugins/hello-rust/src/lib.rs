@@ -10,6 +10,10 @@ use raisfast_sdk::{
 struct HelloRust;
 
 impl Plugin for HelloRust {
+    // The names `handle` and `route` answer to: `plugin check` compares them
+    // with the manifest.
+    const HANDLERS: &'static [&'static str] = &["on_content_created", "hello"];
+
     fn handle(hook: &str, input: Input) -> HookResult {
         if hook == "on_content_created" {
             let event = input.event::<Content>()?;

@@ -38,13 +38,16 @@ pub fn wasi_sysroot(work: &Path) -> Result<PathBuf, String> {
     Ok(sysroot)
 }
 
-/// Copies a directory tree.
+/// Copies a directory tree (symbolic links as links).
 pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &dest)?;
+        } else if kind.is_dir() {
             copy_dir(&entry.path(), &dest)?;
         } else {
             std::fs::copy(entry.path(), &dest)?;

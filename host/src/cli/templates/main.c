@@ -23,7 +23,12 @@ bool exports_raisfast_plugin_guest_handle(plugin_string_t *hook, plugin_string_t
                                           raisfast_plugin_types_error_t *err) {
     (void)err;
     ret->is_some = false; // no new body
-    if (hook->len == strlen("on_content_created") &&
+    if (hook->len == strlen("raisfast:handlers") &&
+        memcmp(hook->ptr, "raisfast:handlers", hook->len) == 0) {
+        // The names this plugin answers to: `plugin check` compares them with the manifest.
+        ret->is_some = true;
+        plugin_string_dup(&ret->val, "[\"on_content_created\"]");
+    } else if (hook->len == strlen("on_content_created") &&
         memcmp(hook->ptr, "on_content_created", hook->len) == 0) {
         char line[80];
         snprintf(line, sizeof line, "new content (%zu bytes of JSON)", payload->len);

@@ -12,6 +12,9 @@ import (
 func init() {
 	raisfast.HandleFunc = handle
 	raisfast.RouteFunc = route
+	// The names handle and route answer to: `plugin check` compares them with
+	// the manifest.
+	raisfast.Handlers = []string{"on_content_created"}
 }
 
 // handle runs hooks, events and cron jobs: hook names it, payload is its JSON

@@ -9,6 +9,10 @@ comptime {
     rf.exportPlugin(@This());
 }
 
+/// The names `handle` and `route` answer to: `plugin check` compares them with
+/// the manifest.
+pub const handlers = .{"on_content_created"};
+
 /// Hooks, events, cron jobs: `hook` names it, `payload` is its JSON envelope.
 /// Return a new body (JSON) for a filter, or null.
 pub fn handle(hook: []const u8, payload: []const u8) rf.Error!?[]const u8 {
