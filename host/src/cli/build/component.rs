@@ -75,13 +75,7 @@ impl Adapter {
                 let mut resolve = Resolve::default();
                 let package = resolve.push_str("go_adapter.wit", GO_ADAPTER_WIT)?;
                 let world = resolve.select_world(&[package], Some("adapter"))?;
-                wit_component::embed_component_metadata(
-                    &mut module,
-                    &resolve,
-                    world,
-                    StringEncoding::UTF8,
-                    false,
-                )?;
+                embed(&mut module, &resolve, world)?;
                 module
             }
         })
@@ -139,18 +133,18 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
+/// Embeds `world`'s types in a core module (UTF-8 strings), as wit-component
+/// expects of the modules it makes a component of.
+fn embed(module: &mut Vec<u8>, resolve: &Resolve, world: WorldId) -> anyhow::Result<()> {
+    wit_component::embed_component_metadata(module, resolve, world, StringEncoding::UTF8, false)
+}
+
 /// Turns a `wasm32-wasip1` core module into a plugin component: embeds the
 /// `plugin` world and adapts WASI preview1 to preview2 with `adapter`.
 pub fn componentize(core: &[u8], adapter: Adapter) -> anyhow::Result<Vec<u8>> {
     let (resolve, world) = plugin_world()?;
     let mut module = core.to_vec();
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        StringEncoding::UTF8,
-        false,
-    )?;
+    embed(&mut module, &resolve, world)?;
     let adapter = adapter.bytes()?;
     let component = ComponentEncoder::default()
         .module(&module)?
