@@ -5,7 +5,8 @@
 // plugin's `sdk/raisfast.go`; the source is `sdk-go/raisfast.go` in the
 // RaisFast repository.
 //
-// Host API covered: log, kv (get, set), config (get), ids (new-id). Host calls
+// Host API covered: log, kv (get, set), config (get), ids (new-id), db (query,
+// execute), events (emit). Host calls
 // made from `init` functions run while the instance is created and are not
 // logged: call the host from handlers.
 //
@@ -18,6 +19,7 @@ package raisfast
 import (
 	"encoding/json"
 	"runtime"
+	"runtime/debug"
 	"structs"
 	"unsafe"
 )
@@ -204,6 +206,40 @@ func init() {
 		unsafe.Sizeof(resultStrABI{}) != 16 || unsafe.Sizeof(pairABI{}) != 16 {
 		panic("raisfast: canonical ABI layout mismatch")
 	}
+	// Go may start a collection in any allocation, and a collection reads the
+	// clock: a call to the host. While the host passes arguments or results
+	// it calls cabi_realloc, and a component may not call the host then (the
+	// instance traps: "cannot leave component instance"). So collections are
+	// off, but while the plugin's own code runs (see gcOn, hostCall).
+	debug.SetGCPercent(-1)
+	runtime.MemProfileRate = 0
+}
+
+// gcPercent is the GOGC in force while the plugin's code runs.
+const gcPercent = 100
+
+// inExport is true while an export runs the plugin's code.
+var inExport bool
+
+// gcOn turns collections on for the plugin's code; the returned function
+// turns them off again before control goes back to the host.
+func gcOn() func() {
+	inExport = true
+	debug.SetGCPercent(gcPercent)
+	return func() {
+		debug.SetGCPercent(-1)
+		inExport = false
+	}
+}
+
+// hostCall runs one import with collections off: the host may call
+// cabi_realloc to hand back its result.
+func hostCall(f func()) {
+	if inExport {
+		debug.SetGCPercent(-1)
+		defer debug.SetGCPercent(gcPercent)
+	}
+	f()
 }
 
 // ---------------------------------------------------------------- imports
@@ -230,7 +266,7 @@ func Log(level Level, msg string, fields ...[2]string) {
 		}
 		fp = &arr[0]
 	}
-	logImport(uint32(level), msg, fp, uint32(len(fields)))
+	hostCall(func() { logImport(uint32(level), msg, fp, uint32(len(fields))) })
 	runtime.KeepAlive(keep) // the host read the field strings through raw addresses
 	runtime.KeepAlive(fp)
 }
@@ -243,12 +279,86 @@ func strAddr(s string) uint32 {
 }
 
 func errorFrom(r *resultStrABI) *Error {
-	e := &Error{Kind: ErrorKind(r.Sub)}
+	return errorAt(r.Sub, r.Str.Ptr, r.Str.Len)
+}
+
+// errorAt lifts an `error` variant: its case and, but for not-found, its message.
+func errorAt(kind uint8, ptr, n uint32) *Error {
+	e := &Error{Kind: ErrorKind(kind)}
 	if e.Kind != NotFound {
-		e.Message = loadString(r.Str.Ptr, r.Str.Len)
-		delete(pins, r.Str.Ptr) // the host allocated it through cabi_realloc
+		e.Message = loadString(ptr, n)
+		delete(pins, ptr) // the host allocated it through cabi_realloc
 	}
 	return e
+}
+
+// result<json, error>: 16 bytes; ok: the string at 4; err: the error's case
+// at 4, its message at 8.
+type resultJSONABI struct {
+	_   structs.HostLayout
+	Tag uint8
+	_   [3]uint8
+	W   [3]uint32
+}
+
+// result<exec-result, error>: 24 bytes, align 8; ok: rows-affected (u64) at
+// 8, last-insert-id (s64) at 16; err: the error's case at 8, its message at
+// 12 (pointer) and 16 (length).
+type resultExecABI struct {
+	_    structs.HostLayout
+	Tag  uint8
+	_    [7]uint8
+	Rows uint64
+	Last int64
+}
+
+//go:wasmimport raisfast:plugin/db@0.1.0 query
+func dbQueryImport(sql string, params string, ret *resultJSONABI)
+
+//go:wasmimport raisfast:plugin/db@0.1.0 execute
+func dbExecuteImport(sql string, params string, ret *resultExecABI)
+
+//go:wasmimport raisfast:plugin/events@0.1.0 emit
+func emitImport(name string, payload string, ret *resultStrABI)
+
+// DbQuery runs a read statement; params is a JSON array (`?`) or object
+// (`:name`), "" for none. It returns the rows as a JSON array of objects.
+func DbQuery(sql, params string) (rows string, err error) {
+	if params == "" {
+		params = "[]"
+	}
+	var r resultJSONABI
+	hostCall(func() { dbQueryImport(sql, params, &r) })
+	if r.Tag != 0 {
+		return "", errorAt(uint8(r.W[0]), r.W[1], r.W[2])
+	}
+	rows = loadString(r.W[0], r.W[1])
+	delete(pins, r.W[0])
+	return rows, nil
+}
+
+// DbExecute runs a statement that changes data (params as for DbQuery).
+func DbExecute(sql, params string) (rowsAffected uint64, lastInsertID int64, err error) {
+	if params == "" {
+		params = "[]"
+	}
+	var r resultExecABI
+	hostCall(func() { dbExecuteImport(sql, params, &r) })
+	if r.Tag != 0 {
+		return 0, 0, errorAt(uint8(r.Rows), uint32(r.Rows>>32), uint32(r.Last))
+	}
+	return r.Rows, r.Last, nil
+}
+
+// Emit emits the custom event name with a JSON payload to the plugins
+// subscribed to it, after this call succeeds.
+func Emit(name, payload string) error {
+	var r resultStrABI
+	hostCall(func() { emitImport(name, payload, &r) })
+	if r.Tag != 0 {
+		return errorFrom(&r)
+	}
+	return nil
 }
 
 //go:wasmimport raisfast:plugin/config@0.1.0 get
@@ -260,7 +370,7 @@ func newIDImport(ret *strABI)
 // KvGet returns the JSON stored under key; found is false if absent.
 func KvGet(key string) (value string, found bool, err error) {
 	var r resultStrABI
-	kvGetImport(key, &r)
+	hostCall(func() { kvGetImport(key, &r) })
 	return liftOptionJSON(&r)
 }
 
@@ -268,14 +378,14 @@ func KvGet(key string) (value string, found bool, err error) {
 // of the manifest, overridden by the server's settings; found is false if absent.
 func ConfigGet(key string) (value string, found bool, err error) {
 	var r resultStrABI
-	configGetImport(key, &r)
+	hostCall(func() { configGetImport(key, &r) })
 	return liftOptionJSON(&r)
 }
 
 // NewID returns a new UUID v7 (time-ordered).
 func NewID() string {
 	var r strABI
-	newIDImport(&r)
+	hostCall(func() { newIDImport(&r) })
 	v := loadString(r.Ptr, r.Len)
 	delete(pins, r.Ptr)
 	return v
@@ -301,7 +411,7 @@ func KvSet(key, value string, ttlSeconds uint32) error {
 	if ttlSeconds > 0 {
 		tag = 1
 	}
-	kvSetImport(key, value, tag, ttlSeconds, &r)
+	hostCall(func() { kvSetImport(key, value, tag, ttlSeconds, &r) })
 	if r.Tag != 0 {
 		return errorFrom(&r)
 	}
@@ -354,7 +464,9 @@ func exportHandle(hook, payload string) uint32 {
 		text := string(names)
 		out = &text
 	} else if HandleFunc != nil {
+		done := gcOn()
 		out, err = callHandle(hook, payload)
+		done()
 	}
 	if err != nil {
 		r.Tag = 1
@@ -432,7 +544,9 @@ func exportRoute(reqPtr uint32) uint32 {
 	var resp *Response
 	err := error(&Error{Kind: NotFound})
 	if RouteFunc != nil {
+		done := gcOn()
 		resp, err = callRoute(req)
+		done()
 	}
 	if err == nil && resp == nil {
 		err = &Error{Kind: Failed, Message: "route returned no response"}

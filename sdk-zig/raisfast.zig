@@ -4,9 +4,9 @@
 //! `sdk/raisfast.zig`; the source is `sdk-zig/raisfast.zig` in the RaisFast
 //! repository.
 //!
-//! Host API covered: log, kv (get, set), config (get), ids (new-id). The other
-//! interfaces (db, http, vfs, events) are reachable from Zig through the C
-//! bindings (`raisfast plugin build` of a C plugin writes them).
+//! Host API covered: log, kv (get, set), config (get), ids (new-id), db (query,
+//! execute), events (emit). http and vfs are not wrapped yet (C plugins have
+//! the whole API through wit-bindgen's bindings).
 //!
 //! Usage, in the plugin's root file:
 //!
@@ -246,9 +246,13 @@ fn u8At(r: *const RetArea, off: usize) u8 {
 
 /// Lifts `error` at offset 4 of `r` and returns it (message kept for `errorMessage`).
 fn liftError(r: *const RetArea) Error {
-    const tag = u8At(r, 4);
+    return liftErrorParts(u8At(r, 4), r.w[2], r.w[3]);
+}
+
+/// Lifts an `error` variant from its case and message.
+fn liftErrorParts(tag: u8, ptr: usize, len: usize) Error {
     if (tag != 2) {
-        const s = (Str{ .ptr = r.w[2], .len = r.w[3] }).slice();
+        const s = (Str{ .ptr = ptr, .len = len }).slice();
         deferFree(s);
         err_msg = s;
     } else err_msg = "";
@@ -322,6 +326,64 @@ pub fn newId() []const u8 {
     const s = (Str{ .ptr = r[0], .len = r[1] }).slice();
     deferFree(s);
     return s;
+}
+
+// ---------------------------------------------------------------------------
+// Imports: raisfast:plugin/db@0.1.0 and raisfast:plugin/events@0.1.0
+
+// query: func(sql: string, params: json) -> result<json, error>
+// flat (sql_ptr, sql_len, params_ptr, params_len, retptr); the 16-byte area:
+// ok: string @4 @8; err: error tag @4, message @8 @12.
+const host_db_query = @extern(*const fn (usize, usize, usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "query",
+    .library_name = "raisfast:plugin/db@0.1.0",
+});
+
+// execute: func(sql: string, params: json) -> result<exec-result, error>
+// the 24-byte, 8-aligned area: ok: rows-affected u64 @8, last-insert-id s64 @16;
+// err: error tag @8, message @12 @16.
+const ExecRet = extern struct { tag: u8, _pad: [7]u8, a: u64, b: i64 };
+const host_db_execute = @extern(*const fn (usize, usize, usize, usize, *ExecRet) callconv(.c) void, .{
+    .name = "execute",
+    .library_name = "raisfast:plugin/db@0.1.0",
+});
+
+// emit: func(name: string, payload: json) -> result<_, error>; same area as kv.set.
+const host_emit = @extern(*const fn (usize, usize, usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "emit",
+    .library_name = "raisfast:plugin/events@0.1.0",
+});
+
+/// Runs a read statement; `params` is a JSON array (`?`) or object (`:name`).
+/// Returns the rows as a JSON array of objects, valid until the call ends.
+pub fn dbQuery(sql: []const u8, params: []const u8) Error![]const u8 {
+    var r: RetArea = undefined;
+    host_db_query(@intFromPtr(sql.ptr), sql.len, @intFromPtr(params.ptr), params.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+    const s = (Str{ .ptr = r.w[1], .len = r.w[2] }).slice();
+    deferFree(s);
+    return s;
+}
+
+/// What a statement that changes data did.
+pub const ExecResult = struct { rows_affected: u64, last_insert_id: i64 };
+
+/// Runs a statement that changes data (`params` as for `dbQuery`).
+pub fn dbExecute(sql: []const u8, params: []const u8) Error!ExecResult {
+    var r: ExecRet = undefined;
+    host_db_execute(@intFromPtr(sql.ptr), sql.len, @intFromPtr(params.ptr), params.len, &r);
+    if (r.tag != 0) {
+        return liftErrorParts(@truncate(r.a), @truncate(r.a >> 32), @as(u32, @truncate(@as(u64, @bitCast(r.b)))));
+    }
+    return .{ .rows_affected = r.a, .last_insert_id = r.b };
+}
+
+/// Emits the custom event `name` with a JSON payload, delivered to the
+/// plugins subscribed to it after this call succeeds.
+pub fn emit(name: []const u8, payload: []const u8) Error!void {
+    var r: RetArea = undefined;
+    host_emit(@intFromPtr(name.ptr), name.len, @intFromPtr(payload.ptr), payload.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
 }
 
 // ---------------------------------------------------------------------------

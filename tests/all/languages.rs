@@ -2,7 +2,8 @@
 //! are built from source by `raisfast plugin build` (clang-22 and wit-bindgen's
 //! C bindings; Zig and Go from PyPI, see scripts/setup.sh), then run on a real
 //! server: the action hook fires on new content, the route answers over HTTP,
-//! the host API (log, KV, config, ids) works from each language.
+//! the host API (log, KV, config, ids; db and events from Zig and Go) works
+//! from each language.
 
 use crate::server_support::{Server, wait_until};
 use crate::support::root;
@@ -95,15 +96,31 @@ fn c_zig_and_go_examples_build_from_source_and_serve() {
             server.output()
         );
         let (status, body) = hello();
-        assert_eq!(status, 200, "{name}: {body}");
+        assert_eq!(status, 200, "{name}: {body}\n{}", server.output());
         assert_eq!(body["message"], "Hello, Ada!", "{name}: {body}");
         assert!(body["visits"].as_u64().unwrap() >= 2, "{name}: {body}");
         if name != "hello-c" {
             let id = body["request_id"].as_str().unwrap_or_default();
             assert_eq!(id.len(), 36, "{name}: a UUID from ids.new-id: {body}");
+            // db.execute in the hook, db.query in the route (its own table).
+            assert_eq!(body["seen"], json!(1), "{name}: {body}");
         }
         let (status, _) = server.call("GET", &format!("/api/v1/plugins/{id}/nope"), None, None);
         assert_eq!(status, 404, "{name}");
+    }
+    // Many calls on the pooled instances: allocations that grow the heap, and
+    // collections between host calls (Go's may not run while the host hands
+    // back a result).
+    for (name, id) in EXAMPLES {
+        for i in 0..150 {
+            let (status, body) = server.call(
+                "GET",
+                &format!("/api/v1/plugins/{id}/hello?name={}", "x".repeat(i * 50)),
+                None,
+                None,
+            );
+            assert_eq!(status, 200, "{name}, call {i}: {body}\n{}", server.output());
+        }
     }
     let log = server.output();
     for (_, id) in EXAMPLES {

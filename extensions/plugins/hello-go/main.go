@@ -1,7 +1,9 @@
 // Hello Go: the smallest useful RaisFast plugin written in Go.
 //
-//   - on_content_created (an action hook) logs the new item and counts it in KV;
-//   - GET /hello greets with the configured greeting and both counters.
+//   - on_content_created (an action hook) logs the new item, counts it in KV,
+//     records its id in the plugin's table and emits hello.created;
+//   - GET /hello greets with the configured greeting, both counters and the
+//     number of rows in the table.
 //
 // `raisfast plugin build` writes the SDK to sdk/raisfast.go (package raisfast)
 // and builds this module with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared.
@@ -43,8 +45,37 @@ func handle(hook, payload string) (*string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := raisfast.KvSet("created", strconv.Itoa(n+1), 0); err != nil {
+		return nil, err
+	}
+	// The item's id, into the table of migrations/001_seen.sql.
+	var event struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(payload), &event); err != nil {
+		return nil, &raisfast.Error{Kind: raisfast.Invalid, Message: err.Error()}
+	}
+	params, _ := json.Marshal([]string{event.ID})
+	if _, _, err := raisfast.DbExecute("INSERT OR IGNORE INTO hello_go_seen (id) VALUES (?)", string(params)); err != nil {
+		return nil, err
+	}
 	// An action's return is ignored; a filter's nil leaves the body unchanged.
-	return nil, raisfast.KvSet("created", strconv.Itoa(n+1), 0)
+	return nil, raisfast.Emit("hello.created", string(params))
+}
+
+// seen counts the rows of the plugin's table.
+func seen() (int, error) {
+	rows, err := raisfast.DbQuery("SELECT COUNT(*) AS n FROM hello_go_seen", "")
+	if err != nil {
+		return 0, err
+	}
+	var parsed []struct {
+		N int `json:"n"`
+	}
+	if err := json.Unmarshal([]byte(rows), &parsed); err != nil || len(parsed) != 1 {
+		return 0, &raisfast.Error{Kind: raisfast.Failed, Message: "unexpected rows: " + rows}
+	}
+	return parsed[0].N, nil
 }
 
 func route(req *raisfast.Request) (*raisfast.Response, error) {
@@ -74,10 +105,15 @@ func route(req *raisfast.Request) (*raisfast.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	rows, err := seen()
+	if err != nil {
+		return nil, err
+	}
 	body, _ := json.Marshal(map[string]any{
 		"message":          fmt.Sprintf("%s, %s!", greeting, who),
 		"visits":           visits + 1,
 		"contents_created": created,
+		"seen":             rows,
 		"request_id":       raisfast.NewID(),
 	})
 	return &raisfast.Response{

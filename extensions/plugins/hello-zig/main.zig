@@ -1,7 +1,9 @@
 //! Hello Zig: the smallest useful RaisFast plugin written in Zig.
 //!
-//! - `on_content_created` (an action hook) logs the new item and counts it in KV;
-//! - `GET /hello` greets with the configured greeting and both counters.
+//! - `on_content_created` (an action hook) logs the new item, counts it in KV,
+//!   records its id in the plugin's table and emits `hello.created`;
+//! - `GET /hello` greets with the configured greeting, both counters and the
+//!   number of rows in the table.
 //!
 //! `raisfast plugin build` writes `sdk/raisfast.zig` (the SDK) and compiles
 //! this file for wasm32-wasi.
@@ -35,7 +37,23 @@ pub fn handle(hook: []const u8, payload: []const u8) rf.Error!?[]const u8 {
     const line = std.fmt.allocPrint(rf.arena(), "new content ({d} bytes of JSON)", .{payload.len}) catch return rf.fail(error.Failed, "out of memory");
     rf.log(.info, line);
     try setCounter("created", try counter("created") + 1);
+    // The item's id, into the table of migrations/001_seen.sql.
+    const Envelope = struct { id: []const u8 = "" };
+    const event = std.json.parseFromSliceLeaky(Envelope, rf.arena(), payload, .{ .ignore_unknown_fields = true }) catch
+        return rf.fail(error.Invalid, "the payload is not a content envelope");
+    const params = std.json.Stringify.valueAlloc(rf.arena(), .{event.id}, .{}) catch return rf.fail(error.Failed, "out of memory");
+    _ = try rf.dbExecute("INSERT OR IGNORE INTO hello_zig_seen (id) VALUES (?)", params);
+    try rf.emit("hello.created", params);
     return null; // an action's return is ignored; a filter's null = unchanged
+}
+
+/// Rows in the plugin's table.
+fn seen() rf.Error!u64 {
+    const rows = try rf.dbQuery("SELECT COUNT(*) AS n FROM hello_zig_seen", "[]");
+    const Row = struct { n: u64 };
+    const parsed = std.json.parseFromSliceLeaky([]const Row, rf.arena(), rows, .{}) catch
+        return rf.fail(error.Failed, "unexpected rows");
+    return if (parsed.len == 1) parsed[0].n else 0;
 }
 
 pub fn route(req: rf.Request) rf.Error!rf.Response {
@@ -53,6 +71,7 @@ pub fn route(req: rf.Request) rf.Error!rf.Response {
         .message = std.fmt.allocPrint(a, "{s}, {s}!", .{ greeting, req.queryValue("name") orelse "world" }) catch return rf.fail(error.Failed, "out of memory"),
         .visits = visits,
         .contents_created = try counter("created"),
+        .seen = try seen(),
         .request_id = rf.newId(),
     }, .{}) catch return rf.fail(error.Failed, "out of memory");
     return .{
