@@ -5,8 +5,9 @@
 // plugin's `sdk/raisfast.go`; the source is `sdk-go/raisfast.go` in the
 // RaisFast repository.
 //
-// Host API covered: log, kv (get, set), config (get), ids (new-id), db (query,
-// execute), events (emit). Host calls
+// Host API covered: log, kv (get, set, delete, list), config (get), ids
+// (new-id), db (query, execute), events (emit), vfs (read, write, delete,
+// exists). Host calls
 // made from `init` functions run while the instance is created and are not
 // logged: call the host from handlers.
 //
@@ -320,6 +321,94 @@ func dbExecuteImport(sql string, params string, ret *resultExecABI)
 
 //go:wasmimport raisfast:plugin/events@0.1.0 emit
 func emitImport(name string, payload string, ret *resultStrABI)
+
+//go:wasmimport raisfast:plugin/kv@0.1.0 delete
+func kvDeleteImport(key string, ret *resultStrABI)
+
+//go:wasmimport raisfast:plugin/kv@0.1.0 list
+func kvListImport(prefix string, ret *resultJSONABI)
+
+//go:wasmimport raisfast:plugin/vfs@0.1.0 read
+func vfsReadImport(path string, ret *resultJSONABI)
+
+//go:wasmimport raisfast:plugin/vfs@0.1.0 write
+func vfsWriteImport(path string, dataPtr, dataLen uint32, ret *resultStrABI)
+
+//go:wasmimport raisfast:plugin/vfs@0.1.0 delete
+func vfsDeleteImport(path string, ret *resultStrABI)
+
+//go:wasmimport raisfast:plugin/vfs@0.1.0 exists
+func vfsExistsImport(path string, ret *resultStrABI)
+
+// KvDelete removes key; existed tells whether it was there.
+func KvDelete(key string) (existed bool, err error) {
+	var r resultStrABI
+	hostCall(func() { kvDeleteImport(key, &r) })
+	if r.Tag != 0 {
+		return false, errorFrom(&r)
+	}
+	return r.Sub == 1, nil
+}
+
+// KvList returns the keys that start with prefix ("" for all), sorted.
+func KvList(prefix string) ([]string, error) {
+	var r resultJSONABI
+	hostCall(func() { kvListImport(prefix, &r) })
+	if r.Tag != 0 {
+		return nil, errorAt(uint8(r.W[0]), r.W[1], r.W[2])
+	}
+	keys := make([]string, 0, r.W[1])
+	for _, k := range unsafe.Slice((*strABI)(ptrOf(r.W[0])), r.W[1]) {
+		keys = append(keys, loadString(k.Ptr, k.Len))
+		delete(pins, k.Ptr)
+	}
+	delete(pins, r.W[0])
+	return keys, nil
+}
+
+// VfsRead returns the contents of the plugin's file at path.
+func VfsRead(path string) ([]byte, error) {
+	var r resultJSONABI
+	hostCall(func() { vfsReadImport(path, &r) })
+	if r.Tag != 0 {
+		return nil, errorAt(uint8(r.W[0]), r.W[1], r.W[2])
+	}
+	data := []byte(loadString(r.W[0], r.W[1]))
+	delete(pins, r.W[0])
+	return data, nil
+}
+
+// VfsWrite writes data to the plugin's file at path (directories are created).
+func VfsWrite(path string, data []byte) error {
+	var r resultStrABI
+	ptr, n := pinBytes(data)
+	hostCall(func() { vfsWriteImport(path, ptr, n, &r) })
+	runtime.KeepAlive(data)
+	if r.Tag != 0 {
+		return errorFrom(&r)
+	}
+	return nil
+}
+
+// VfsDelete removes the plugin's file (or empty directory) at path.
+func VfsDelete(path string) error {
+	var r resultStrABI
+	hostCall(func() { vfsDeleteImport(path, &r) })
+	if r.Tag != 0 {
+		return errorFrom(&r)
+	}
+	return nil
+}
+
+// VfsExists tells whether the plugin has a file or directory at path.
+func VfsExists(path string) (bool, error) {
+	var r resultStrABI
+	hostCall(func() { vfsExistsImport(path, &r) })
+	if r.Tag != 0 {
+		return false, errorFrom(&r)
+	}
+	return r.Sub == 1, nil
+}
 
 // DbQuery runs a read statement; params is a JSON array (`?`) or object
 // (`:name`), "" for none. It returns the rows as a JSON array of objects.

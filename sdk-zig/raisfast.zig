@@ -4,9 +4,10 @@
 //! `sdk/raisfast.zig`; the source is `sdk-zig/raisfast.zig` in the RaisFast
 //! repository.
 //!
-//! Host API covered: log, kv (get, set), config (get), ids (new-id), db (query,
-//! execute), events (emit). http and vfs are not wrapped yet (C plugins have
-//! the whole API through wit-bindgen's bindings).
+//! Host API covered: log, kv (get, set, delete, list), config (get), ids
+//! (new-id), db (query, execute), events (emit), vfs (read, write, delete,
+//! exists). http, vfs list/stat and db transactions are not wrapped yet (C
+//! plugins have the whole API through wit-bindgen's bindings).
 //!
 //! Usage, in the plugin's root file:
 //!
@@ -294,6 +295,96 @@ pub fn kvSet(key: []const u8, value: []const u8, ttl_seconds: ?u32) Error!void {
         &r,
     );
     if (u8At(&r, 0) != 0) return liftError(&r);
+}
+
+// delete: func(key: string) -> result<bool, error>; the bool @4
+const host_kv_delete = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "delete",
+    .library_name = "raisfast:plugin/kv@0.1.0",
+});
+// list: func(prefix: string) -> result<list<string>, error>; the list @4 @8
+const host_kv_list = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "list",
+    .library_name = "raisfast:plugin/kv@0.1.0",
+});
+
+/// Removes `key`; returns whether it was there.
+pub fn kvDelete(key: []const u8) Error!bool {
+    var r: RetArea = undefined;
+    host_kv_delete(@intFromPtr(key.ptr), key.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+    return u8At(&r, 4) == 1;
+}
+
+/// The keys that start with `prefix` ("" for all), sorted; valid until the call ends.
+pub fn kvList(prefix: []const u8) Error![]const []const u8 {
+    var r: RetArea = undefined;
+    host_kv_list(@intFromPtr(prefix.ptr), prefix.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+    const raw = (List(Str){ .ptr = r.w[1], .len = r.w[2] }).items();
+    const keys = arena().alloc([]const u8, raw.len) catch @trap();
+    for (raw, keys) |k, *out| {
+        out.* = k.slice();
+        deferFree(out.*);
+    }
+    if (raw.len != 0) deferFree(@as([*]const u8, @ptrCast(raw.ptr))[0 .. raw.len * @sizeOf(Str)]);
+    return keys;
+}
+
+// ---------------------------------------------------------------------------
+// Imports: raisfast:plugin/vfs@0.1.0
+
+// read: func(path: string) -> result<list<u8>, error>; the bytes @4 @8
+const host_vfs_read = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "read",
+    .library_name = "raisfast:plugin/vfs@0.1.0",
+});
+// write: func(path: string, data: list<u8>) -> result<_, error>
+const host_vfs_write = @extern(*const fn (usize, usize, usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "write",
+    .library_name = "raisfast:plugin/vfs@0.1.0",
+});
+// delete: func(path: string) -> result<_, error>
+const host_vfs_delete = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "delete",
+    .library_name = "raisfast:plugin/vfs@0.1.0",
+});
+// exists: func(path: string) -> result<bool, error>; the bool @4
+const host_vfs_exists = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
+    .name = "exists",
+    .library_name = "raisfast:plugin/vfs@0.1.0",
+});
+
+/// The contents of the plugin's file at `path`; valid until the call ends.
+pub fn vfsRead(path: []const u8) Error![]const u8 {
+    var r: RetArea = undefined;
+    host_vfs_read(@intFromPtr(path.ptr), path.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+    const s = (Str{ .ptr = r.w[1], .len = r.w[2] }).slice();
+    deferFree(s);
+    return s;
+}
+
+/// Writes `data` to the plugin's file at `path` (directories are created).
+pub fn vfsWrite(path: []const u8, data: []const u8) Error!void {
+    var r: RetArea = undefined;
+    host_vfs_write(@intFromPtr(path.ptr), path.len, @intFromPtr(data.ptr), data.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+}
+
+/// Removes the plugin's file (or empty directory) at `path`.
+pub fn vfsDelete(path: []const u8) Error!void {
+    var r: RetArea = undefined;
+    host_vfs_delete(@intFromPtr(path.ptr), path.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+}
+
+/// Whether the plugin has a file or directory at `path`.
+pub fn vfsExists(path: []const u8) Error!bool {
+    var r: RetArea = undefined;
+    host_vfs_exists(@intFromPtr(path.ptr), path.len, &r);
+    if (u8At(&r, 0) != 0) return liftError(&r);
+    return u8At(&r, 4) == 1;
 }
 
 // ---------------------------------------------------------------------------

@@ -104,6 +104,13 @@ fn c_zig_and_go_examples_build_from_source_and_serve() {
             assert_eq!(id.len(), 36, "{name}: a UUID from ids.new-id: {body}");
             // db.execute in the hook, db.query in the route (its own table).
             assert_eq!(body["seen"], json!(1), "{name}: {body}");
+            // vfs write, exists and read (the previous call's name), kv list and delete.
+            assert_eq!(body["previous_visitor"], "Ada", "{name}: {body}");
+            assert_eq!(
+                body["kv_keys"],
+                json!(["created", "visits"]),
+                "{name}: {body}"
+            );
         }
         let (status, _) = server.call("GET", &format!("/api/v1/plugins/{id}/nope"), None, None);
         assert_eq!(status, 404, "{name}");

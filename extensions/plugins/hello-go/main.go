@@ -109,11 +109,34 @@ func route(req *raisfast.Request) (*raisfast.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The plugin's own files and KV keys.
+	previous := ""
+	if found, err := raisfast.VfsExists("visits/last.txt"); err != nil {
+		return nil, err
+	} else if found {
+		data, err := raisfast.VfsRead("visits/last.txt")
+		if err != nil {
+			return nil, err
+		}
+		previous = string(data)
+	}
+	if err := raisfast.VfsWrite("visits/last.txt", []byte(who)); err != nil {
+		return nil, err
+	}
+	keys, err := raisfast.KvList("")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := raisfast.KvDelete("never-set"); err != nil {
+		return nil, err
+	}
 	body, _ := json.Marshal(map[string]any{
 		"message":          fmt.Sprintf("%s, %s!", greeting, who),
 		"visits":           visits + 1,
 		"contents_created": created,
 		"seen":             rows,
+		"previous_visitor": previous,
+		"kv_keys":          keys,
 		"request_id":       raisfast.NewID(),
 	})
 	return &raisfast.Response{

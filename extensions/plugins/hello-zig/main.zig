@@ -67,11 +67,18 @@ pub fn route(req: rf.Request) rf.Error!rf.Response {
     }
     const visits = try counter("visits") + 1;
     try setCounter("visits", visits);
+    // The plugin's own files and KV keys.
+    const who = req.queryValue("name") orelse "world";
+    const previous = if (try rf.vfsExists("visits/last.txt")) try rf.vfsRead("visits/last.txt") else "";
+    try rf.vfsWrite("visits/last.txt", who);
+    _ = try rf.kvDelete("never-set");
     const body = std.json.Stringify.valueAlloc(a, .{
         .message = std.fmt.allocPrint(a, "{s}, {s}!", .{ greeting, req.queryValue("name") orelse "world" }) catch return rf.fail(error.Failed, "out of memory"),
         .visits = visits,
         .contents_created = try counter("created"),
         .seen = try seen(),
+        .previous_visitor = previous,
+        .kv_keys = try rf.kvList(""),
         .request_id = rf.newId(),
     }, .{}) catch return rf.fail(error.Failed, "out of memory");
     return .{
