@@ -111,6 +111,11 @@ fn c_zig_and_go_examples_build_from_source_and_serve() {
                 json!(["created", "visits"]),
                 "{name}: {body}"
             );
+            assert_eq!(
+                body["scratch_left"],
+                json!(false),
+                "{name}: written, deleted"
+            );
         }
         let (status, _) = server.call("GET", &format!("/api/v1/plugins/{id}/nope"), None, None);
         assert_eq!(status, 404, "{name}");

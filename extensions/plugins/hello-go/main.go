@@ -130,6 +130,16 @@ func route(req *raisfast.Request) (*raisfast.Response, error) {
 	if _, err := raisfast.KvDelete("never-set"); err != nil {
 		return nil, err
 	}
+	if err := raisfast.VfsWrite("tmp/scratch", []byte("x")); err != nil {
+		return nil, err
+	}
+	if err := raisfast.VfsDelete("tmp/scratch"); err != nil {
+		return nil, err
+	}
+	scratchLeft, err := raisfast.VfsExists("tmp/scratch")
+	if err != nil {
+		return nil, err
+	}
 	body, _ := json.Marshal(map[string]any{
 		"message":          fmt.Sprintf("%s, %s!", greeting, who),
 		"visits":           visits + 1,
@@ -137,6 +147,7 @@ func route(req *raisfast.Request) (*raisfast.Response, error) {
 		"seen":             rows,
 		"previous_visitor": previous,
 		"kv_keys":          keys,
+		"scratch_left":     scratchLeft,
 		"request_id":       raisfast.NewID(),
 	})
 	return &raisfast.Response{

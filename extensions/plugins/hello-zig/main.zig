@@ -72,6 +72,9 @@ pub fn route(req: rf.Request) rf.Error!rf.Response {
     const previous = if (try rf.vfsExists("visits/last.txt")) try rf.vfsRead("visits/last.txt") else "";
     try rf.vfsWrite("visits/last.txt", who);
     _ = try rf.kvDelete("never-set");
+    try rf.vfsWrite("tmp/scratch", "x");
+    try rf.vfsDelete("tmp/scratch");
+    const scratch_left = try rf.vfsExists("tmp/scratch");
     const body = std.json.Stringify.valueAlloc(a, .{
         .message = std.fmt.allocPrint(a, "{s}, {s}!", .{ greeting, req.queryValue("name") orelse "world" }) catch return rf.fail(error.Failed, "out of memory"),
         .visits = visits,
@@ -79,6 +82,7 @@ pub fn route(req: rf.Request) rf.Error!rf.Response {
         .seen = try seen(),
         .previous_visitor = previous,
         .kv_keys = try rf.kvList(""),
+        .scratch_left = scratch_left,
         .request_id = rf.newId(),
     }, .{}) catch return rf.fail(error.Failed, "out of memory");
     return .{
