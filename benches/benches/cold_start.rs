@@ -55,22 +55,27 @@ fn cold_start(c: &mut Criterion) {
     g.finish();
 }
 
+/// A QuickJS runtime and context with an `sdk` global and `sources` evaluated:
+/// what the native model does to load a JS plugin.
+fn native_js_load(sources: &[&str]) {
+    let rt = rquickjs::Runtime::new().unwrap();
+    let ctx = rquickjs::Context::full(&rt).unwrap();
+    ctx.with(|ctx| {
+        ctx.globals()
+            .set("sdk", rquickjs::Object::new(ctx.clone()).unwrap())
+            .unwrap();
+        for source in sources {
+            ctx.eval::<(), _>(*source).unwrap();
+        }
+    });
+}
+
 /// The baseline start-up: an interpreter per script plugin, its source loaded.
 fn native_load(n: usize) {
     use raisfast_benches::{native, realistic};
     for i in 0..n {
         match i % 4 {
-            0 => {
-                let rt = rquickjs::Runtime::new().unwrap();
-                let ctx = rquickjs::Context::full(&rt).unwrap();
-                ctx.with(|ctx| {
-                    ctx.globals()
-                        .set("sdk", rquickjs::Object::new(ctx.clone()).unwrap())
-                        .unwrap();
-                    ctx.eval::<(), _>(native::JS).unwrap();
-                    ctx.eval::<(), _>(realistic::JS).unwrap();
-                });
-            }
+            0 => native_js_load(&[native::JS, realistic::JS]),
             1 => {
                 let lua = mlua::Lua::new();
                 lua.load(native::LUA).exec().unwrap();
@@ -111,16 +116,7 @@ fn reload(c: &mut Criterion) {
         )
     });
     g.bench_function("native_reload", |b| {
-        b.iter(|| {
-            let rt = rquickjs::Runtime::new().unwrap();
-            let ctx = rquickjs::Context::full(&rt).unwrap();
-            ctx.with(|ctx| {
-                ctx.globals()
-                    .set("sdk", rquickjs::Object::new(ctx.clone()).unwrap())
-                    .unwrap();
-                ctx.eval::<(), _>(raisfast_benches::realistic::JS).unwrap();
-            });
-        })
+        b.iter(|| native_js_load(&[raisfast_benches::realistic::JS]))
     });
     g.finish();
 }
