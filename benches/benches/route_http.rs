@@ -13,7 +13,6 @@
 //! (default 10), `RAISFAST_BENCH_CONNECTIONS` the open connections (default
 //! 16), `RAISFAST_BENCH_ROUNDS` the interleaved rounds (default 3).
 
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::{Json, Path};
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
 use raisfast::cms::Cms;
@@ -22,68 +21,12 @@ use raisfast::host_api::{CallState, PluginContext, Services, db};
 use raisfast::manager::PluginManager;
 use raisfast::server::{AppState, app};
 use raisfast::store::Database;
+use raisfast_benches::load::{Run, env_or, get_text, listen, wrk};
 use raisfast_benches::{RUNTIMES, id, install_fixture, label, root, settings};
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// One wrk run's figures.
-#[derive(Clone, Copy)]
-struct Run {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// `1.23ms`, `456.00us`, `2.1s` as milliseconds.
-fn millis(text: &str) -> f64 {
-    let (number, unit) = text.split_at(text.find(|c: char| c.is_alphabetic()).unwrap());
-    let n: f64 = number.parse().unwrap();
-    match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        "m" => n * 60_000.0,
-        other => panic!("unknown wrk unit {other}"),
-    }
-}
-
-fn wrk(url: &str) -> Run {
-    let seconds = env_or("RAISFAST_BENCH_SECONDS", 10);
-    let connections = env_or("RAISFAST_BENCH_CONNECTIONS", 16);
-    let out = Command::new("wrk")
-        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
-        .args(["--latency", url])
-        .output()
-        .expect("running wrk (apt-get install wrk)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "wrk failed: {text}");
-    assert!(
-        !text.contains("Non-2xx"),
-        "{url} answered errors under load:\n{text}"
-    );
-    let field = |line: &str, at: usize| -> String {
-        text.lines()
-            .find(|l| l.trim_start().starts_with(line))
-            .and_then(|l| l.split_whitespace().nth(at))
-            .unwrap_or_else(|| panic!("no `{line}` in wrk's output:\n{text}"))
-            .to_string()
-    };
-    Run {
-        rps: field("Requests/sec:", 1).parse().unwrap(),
-        p50_ms: millis(&field("50%", 1)),
-        p99_ms: millis(&field("99%", 1)),
-    }
-}
 
 /// The native baseline's handler: the same query through the host API.
 #[handler]
@@ -111,16 +54,6 @@ async fn native_item(Path(item): Path<i64>, ctx: poem::web::Data<&Arc<PluginCont
     }
 }
 
-async fn listen(endpoint: impl poem::Endpoint + 'static) -> SocketAddr {
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .unwrap();
-    let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
-    addr
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benches; this one needs a load generator.
@@ -145,11 +78,11 @@ fn main() {
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let dispatcher = Dispatcher::new(Arc::clone(&manager));
     let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
-    let state = Arc::new(AppState {
+    let state = Arc::new(AppState::new(
         cms,
-        manager: Arc::clone(&manager),
-        settings: Arc::clone(&settings),
-    });
+        Arc::clone(&manager),
+        Arc::clone(&settings),
+    ));
     let js_ctx = Arc::clone(manager.plugin(&id(RUNTIMES[0])).unwrap().context());
     let (server, native) = rt.block_on(async {
         let server = listen(app(state)).await;
@@ -211,20 +144,4 @@ fn main() {
         );
     }
     dispatcher.shutdown();
-}
-
-/// One plain GET, the whole response as text (a check before the load).
-fn get_text(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }

@@ -312,5 +312,6 @@ pub const SDK_NAMES: [&str; 20] = [
     "extractJson",
 ];
 
+pub mod load;
 pub mod native;
 pub mod realistic;

@@ -215,18 +215,18 @@ fn start_run(
     running: &Arc<AtomicBool>,
 ) {
     let at = scheduled.timestamp_millis();
-    let Ok(conn) = db.connection() else { return };
     let overlapping = running.load(Ordering::SeqCst);
     let outcome = if overlapping { "skipped" } else { "running" };
     // The lease: one row per (plugin, job, tick); whoever inserts it runs it.
-    let claimed = conn
-        .execute(
-            "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            rusqlite::params![plugin, job, at, node, now_ms(), outcome],
-        )
+    let claimed = db
+        .write(|conn| {
+            conn.execute(
+                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                rusqlite::params![plugin, job, at, node, now_ms(), outcome],
+            )
+        })
         .unwrap_or(0);
-    drop(conn);
     if claimed == 0 || overlapping {
         if overlapping {
             tracing::warn!(
@@ -257,20 +257,14 @@ fn start_run(
         if let Some(e) = &error {
             tracing::warn!(plugin = %plugin, job = %job, "cron run failed: {e}");
         }
-        if let Ok(conn) = db.connection() {
-            let _ = conn.execute(
+        let elapsed = started.elapsed().as_millis() as i64;
+        let _ = db.write(|conn| {
+            conn.execute(
                 "UPDATE raisfast_cron_runs SET duration_ms = ?4, outcome = ?5, error = ?6
                  WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at = ?3",
-                rusqlite::params![
-                    plugin,
-                    job,
-                    at,
-                    started.elapsed().as_millis() as i64,
-                    outcome,
-                    error
-                ],
-            );
-        }
+                rusqlite::params![plugin, job, at, elapsed, outcome, error],
+            )
+        });
         running.store(false, Ordering::SeqCst);
     });
 }

@@ -118,6 +118,23 @@ pub struct ServerSettings {
     pub auto_disable_after: u64,
     /// Open registration: anyone may create a `user` account.
     pub registration: bool,
+    /// Requests running plugin code or CMS work at once (the CMS API and plugin
+    /// routes; the admin API is not counted, so operators can act under load).
+    /// 0: 8 per core. Further requests wait in line, first come first served.
+    pub max_inflight: usize,
+    /// Longest wait in that line, in milliseconds; past it the request gets
+    /// 503 with `Retry-After` instead of adding to everyone's latency.
+    pub queue_timeout_ms: u64,
+}
+
+impl ServerSettings {
+    /// [`ServerSettings::max_inflight`] with 0 resolved from the core count.
+    pub fn inflight_limit(&self) -> usize {
+        match self.max_inflight {
+            0 => 8 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -133,6 +150,8 @@ impl Default for ServerSettings {
             session_hours: 24 * 30,
             auto_disable_after: 5,
             registration: true,
+            max_inflight: 0,
+            queue_timeout_ms: 2000,
         }
     }
 }
@@ -147,6 +166,9 @@ pub struct RuntimeSettings {
     /// Largest `max_memory_mb` a manifest may ask for. The pooling allocator
     /// reserves address space for this much per instance slot.
     pub max_memory_mb: u32,
+    /// Largest `timeout_ms` a manifest may ask for: the longest a plugin call
+    /// (and whatever it holds meanwhile, such as a database transaction) lasts.
+    pub max_timeout_ms: u64,
     /// Instance slots reserved by the pooling allocator. More slots allow more
     /// instances at once and reserve more virtual address space.
     pub pool_slots: u32,
@@ -180,6 +202,7 @@ impl Default for RuntimeSettings {
         RuntimeSettings {
             pool_size: 4,
             max_memory_mb: 256,
+            max_timeout_ms: 30_000,
             pool_slots: 1000,
             pooling: true,
             compile_cache: true,
@@ -308,7 +331,8 @@ impl Settings {
     /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_BIND`,
     /// `RAISFAST_HOT_RELOAD` (or `PLUGIN_HOT_RELOAD`), `RAISFAST_LOG`,
     /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_POOL_SIZE`,
-    /// `RAISFAST_KEEP_RESIDENT_KB` and `RAISFAST_LOAD_THREADS`.
+    /// `RAISFAST_KEEP_RESIDENT_KB`, `RAISFAST_LOAD_THREADS`, `RAISFAST_MAX_INFLIGHT`
+    /// and `RAISFAST_QUEUE_TIMEOUT_MS`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let flag = |name: &str, v: String| -> Result<bool, SettingsError> {
             match v.to_ascii_lowercase().as_str() {
@@ -351,6 +375,12 @@ impl Settings {
         };
         if let Some(v) = get("RAISFAST_POOL_SIZE") {
             self.runtime.pool_size = number("RAISFAST_POOL_SIZE", v)? as usize;
+        }
+        if let Some(v) = get("RAISFAST_MAX_INFLIGHT") {
+            self.server.max_inflight = number("RAISFAST_MAX_INFLIGHT", v)? as usize;
+        }
+        if let Some(v) = get("RAISFAST_QUEUE_TIMEOUT_MS") {
+            self.server.queue_timeout_ms = number("RAISFAST_QUEUE_TIMEOUT_MS", v)?;
         }
         if let Some(v) = get("RAISFAST_LOAD_THREADS") {
             self.runtime.load_threads = number("RAISFAST_LOAD_THREADS", v)? as usize;

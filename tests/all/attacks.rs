@@ -67,7 +67,7 @@ fn grants(port: u16) -> String {
     ];
     let list: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
     format!(
-        "[permissions]\ndatabase = [\"*\"]\nfilesystem = [\"read\", \"write\"]\ntimeout_ms = 300\nmax_memory_mb = 64\nhttp = [{}]\n",
+        "[permissions]\ndatabase = [\"*\"]\nfilesystem = [\"read\", \"write\"]\ntimeout_ms = 1500\nmax_memory_mb = 64\nhttp = [{}]\n",
         list.join(", ")
     )
 }
@@ -137,7 +137,7 @@ impl Ctx {
             &manifest(
                 "atk.hostile",
                 "wasm",
-                "[permissions]\ntimeout_ms = 300\nmax_memory_mb = 64\n",
+                "[permissions]\ntimeout_ms = 1500\nmax_memory_mb = 64\n",
             ),
             &[],
             Some(&guests().hostile),
@@ -462,6 +462,9 @@ fn attacks() -> Vec<Attack> {
                 }
             }
         ),
+        attack!("CPU-06", &[Rust], "timeout; the next call works", |c, l| {
+            cpu(c, l, "", "sleep")
+        }),
         attack!(
             "MEM-01",
             ALL,
@@ -661,6 +664,18 @@ fn attacks() -> Vec<Attack> {
                 other => format!("{other:?}"),
             }
         }),
+        attack!("DB-21", ALL, "limit", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT length(zeroblob(1000000000))"
+        )),
+        attack!("DB-22", ALL, "limit", |c, l| sql(
+            c,
+            l,
+            "sql",
+            "SELECT length(hex(zeroblob(12000000)))"
+        )),
         attack!("NET-01", ALL, "denied", |c, l| http(
             c,
             l,

@@ -307,7 +307,7 @@ fn limits_harness() -> Harness {
         script_manifest(
             id,
             rt,
-            "[permissions]\ntimeout_ms = 300\nmax_memory_mb = 32\n",
+            "[permissions]\ntimeout_ms = 1500\nmax_memory_mb = 32\n",
         )
     };
     h.install_files("l-js", &m("l.js", "js"), &[("main.js", "export function spin() { while (true) {} }\n\
@@ -344,7 +344,7 @@ fn limits_hold_in_every_script_runtime() {
             matches!(
                 e,
                 CallError::Timeout {
-                    timeout_ms: 300,
+                    timeout_ms: 1500,
                     ..
                 }
             ),

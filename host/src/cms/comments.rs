@@ -101,12 +101,15 @@ impl Cms {
             body: filtered.body,
             ..comment
         };
-        let conn = self.db.connection()?;
-        conn.execute(
-            "INSERT INTO comments (id, content_id, author_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![comment.id, comment.content_id, comment.author_id, comment.body, comment.created_at],
-        )
-        .map_err(|e| self.sql(e))?;
+        self.write(
+            |conn| {
+                conn.execute(
+                    "INSERT INTO comments (id, content_id, author_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    rusqlite::params![comment.id, comment.content_id, comment.author_id, comment.body, comment.created_at],
+                )
+            },
+            |e| self.sql(e),
+        )?;
         let body = serde_json::to_value(&comment).unwrap_or_default();
         self.action(self.envelope(
             "on_comment_created",
@@ -141,9 +144,10 @@ impl Cms {
                 "only the comment's author, the content's author or an admin may delete it".into(),
             ));
         }
-        let conn = self.db.connection()?;
-        conn.execute("DELETE FROM comments WHERE id = ?1", [id])
-            .map_err(|e| self.sql(e))?;
+        self.write(
+            |conn| conn.execute("DELETE FROM comments WHERE id = ?1", [id]),
+            |e| self.sql(e),
+        )?;
         let body = serde_json::to_value(&comment).unwrap_or_default();
         self.action(self.envelope(
             "on_comment_deleted",

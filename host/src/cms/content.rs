@@ -146,6 +146,11 @@ pub fn slugify(title: &str) -> String {
     if s.is_empty() { "untitled".into() } else { s }
 }
 
+/// Largest content body (markdown), in bytes.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// Largest `data` object, in bytes of JSON.
+pub const MAX_DATA_BYTES: usize = 64 * 1024;
+
 fn check(c: &Content) -> Result<(), String> {
     if c.title.trim().is_empty() || c.title.len() > 500 {
         return Err("title: 1 to 500 characters".into());
@@ -164,6 +169,12 @@ fn check(c: &Content) -> Result<(), String> {
     }
     if !c.data.is_object() {
         return Err("data must be a JSON object".into());
+    }
+    if c.body.len() > MAX_BODY_BYTES {
+        return Err(format!("body: at most {MAX_BODY_BYTES} bytes"));
+    }
+    if c.data.to_string().len() > MAX_DATA_BYTES {
+        return Err(format!("data: at most {MAX_DATA_BYTES} bytes of JSON"));
     }
     if c.content_type.is_empty() || c.content_type.len() > 64 {
         return Err("type: 1 to 64 characters".into());
@@ -233,7 +244,6 @@ impl Cms {
     }
 
     fn save(&self, c: &Content, insert: bool) -> CmsResult<()> {
-        let conn = self.db.connection()?;
         let sql = if insert {
             format!(
                 "INSERT INTO content ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -243,30 +253,30 @@ impl Cms {
              author_id = ?8, created_at = ?9, updated_at = ?10, published_at = ?11 WHERE id = ?1"
                 .to_string()
         };
-        conn.execute(
-            &sql,
-            rusqlite::params![
-                c.id,
-                c.content_type,
-                c.title,
-                c.slug,
-                c.body,
-                c.status,
-                c.data.to_string(),
-                c.author_id,
-                c.created_at,
-                c.updated_at,
-                c.published_at
-            ],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                CmsError::Conflict(format!("the slug `{}` is taken", c.slug))
-            }
-            e => self.sql(e),
-        })?;
+        let params = rusqlite::params![
+            c.id,
+            c.content_type,
+            c.title,
+            c.slug,
+            c.body,
+            c.status,
+            c.data.to_string(),
+            c.author_id,
+            c.created_at,
+            c.updated_at,
+            c.published_at
+        ];
+        self.write(
+            |conn| conn.execute(&sql, params),
+            |e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    CmsError::Conflict(format!("the slug `{}` is taken", c.slug))
+                }
+                e => self.sql(e),
+            },
+        )?;
         Ok(())
     }
 
@@ -450,15 +460,17 @@ impl Cms {
             Some(user),
         );
         self.hooks.filter(&env, |_| Ok(()))?;
-        let conn = self.db.connection()?;
-        conn.execute("DELETE FROM content WHERE id = ?1", [&c.id])
-            .map_err(|e| self.sql(e))?;
+        self.write(
+            |conn| conn.execute("DELETE FROM content WHERE id = ?1", [&c.id]),
+            |e| self.sql(e),
+        )?;
         self.after("on_content_deleted", &c, Some(user));
         Ok(())
     }
 
     /// Renders an item to HTML: `render_content` may replace the markdown
-    /// rendering, then `filter_html` filters the HTML.
+    /// rendering, then `filter_html` filters the HTML; whatever comes out is
+    /// sanitized ([`sanitize_html`]) before it is served.
     pub fn render_content(&self, id: &str, user: Option<&Principal>) -> CmsResult<String> {
         let c = self.get_content(id, user)?;
         let body = serde_json::to_value(&c).unwrap_or_default();
@@ -485,8 +497,21 @@ impl Cms {
                 .then_some(())
                 .ok_or_else(|| "filter_html must return a string".to_string())
         })?;
-        Ok(out.as_str().unwrap_or_default().to_string())
+        Ok(sanitize_html(out.as_str().unwrap_or_default()))
     }
+}
+
+/// HTML made safe to serve from the server's origin (ammonia's allow-list):
+/// no `<script>`, `<style>`, `<iframe>`, forms or event-handler attributes,
+/// and links and images only to `http`, `https`, `mailto` and relative URLs
+/// (never `javascript:`, `data:` or `vbscript:`). Links get
+/// `rel="noopener noreferrer"`. Comments are kept (inert, re-serialized).
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::Builder::default()
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .strip_comments(false)
+        .clean(html)
+        .to_string()
 }
 
 /// Markdown to HTML (CommonMark with tables, strikethrough, task lists). Raw
@@ -515,5 +540,49 @@ mod tests {
         assert!(html.contains("<h1>Hi</h1>"));
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("<em>x</em>"));
+    }
+
+    /// Whether no tag of `html` (escaped text is not a tag) runs script.
+    fn tags_are_safe(html: &str) -> bool {
+        html.split('<').skip(1).all(|rest| {
+            let tag = rest.split('>').next().unwrap_or("").to_ascii_lowercase();
+            !tag.starts_with("script")
+                && [
+                    "javascript:",
+                    "vbscript:",
+                    "data:",
+                    "onerror",
+                    "onclick",
+                    "onload",
+                ]
+                .iter()
+                .all(|bad| !tag.contains(bad))
+        })
+    }
+
+    #[test]
+    fn served_html_carries_no_script_in_any_spelling() {
+        let evil = [
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt:alert(1))",
+            "[x](&#106;avascript:alert(1))",
+            "[x](java\tscript:alert(1))",
+            "[x](vbscript:msgbox(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+            "![i](javascript:alert(1))",
+            "<a href=\"javascript:alert(1)\">x</a>",
+        ];
+        for md in evil {
+            let html = sanitize_html(&markdown_to_html(md));
+            assert!(tags_are_safe(&html), "{md} -> {html}");
+        }
+        // What a render hook returns is cleaned too.
+        let html = sanitize_html(
+            "<p onclick=\"x()\">hi<img src=x onerror=alert(1)><script>1</script><iframe src=/></iframe><a href=\"https://a.example/\">ok</a></p>",
+        );
+        assert_eq!(
+            html,
+            "<p>hi<img src=\"x\"><a href=\"https://a.example/\" rel=\"noopener noreferrer\">ok</a></p>"
+        );
     }
 }

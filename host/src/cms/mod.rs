@@ -12,7 +12,7 @@ pub use users::{Principal, User};
 
 use crate::hooks::{Dispatcher, Envelope, HookError};
 use crate::settings::Settings;
-use crate::store::{Database, StoreError};
+use crate::store::{Database, StoreError, WriteError};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -101,6 +101,19 @@ impl Cms {
 
     fn sql(&self, e: rusqlite::Error) -> CmsError {
         CmsError::Store(self.db.err(e))
+    }
+
+    /// Runs `f` as the database's one writer (see [`Database::write`]); `on_sql`
+    /// maps a failure of `f`'s own SQL.
+    fn write<R>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+        on_sql: impl FnOnce(rusqlite::Error) -> CmsError,
+    ) -> CmsResult<R> {
+        self.db.write(f).map_err(|e| match e {
+            WriteError::Store(s) => CmsError::Store(s),
+            WriteError::Sql(e) => on_sql(e),
+        })
     }
 
     /// An envelope for `hook` about `body`, caused by `user`.

@@ -56,6 +56,17 @@ fn hash_password(password: &str) -> CmsResult<String> {
         .map_err(|e| CmsError::Invalid(format!("cannot hash the password: {e}")))
 }
 
+/// Longest password accepted, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest email address accepted, in bytes.
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// A hash no password matches, checked when the username is unknown so that
+/// a login costs the same whether or not the user exists.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    hash_password(&random_secret()).expect("hashing a random password")
+});
+
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
@@ -114,8 +125,15 @@ impl Cms {
         role: &str,
     ) -> CmsResult<User> {
         check_username(username)?;
-        if password.chars().count() < 8 {
-            return Err(CmsError::Invalid("password: at least 8 characters".into()));
+        if password.chars().count() < 8 || password.len() > MAX_PASSWORD_BYTES {
+            return Err(CmsError::Invalid(format!(
+                "password: at least 8 characters, at most {MAX_PASSWORD_BYTES} bytes"
+            )));
+        }
+        if email.is_some_and(|e| e.len() > MAX_EMAIL_BYTES) {
+            return Err(CmsError::Invalid(format!(
+                "email: at most {MAX_EMAIL_BYTES} bytes"
+            )));
         }
         let hash = hash_password(password)?;
         let user = User {
@@ -125,13 +143,17 @@ impl Cms {
             role: role.to_string(),
             created_at: now_ms(),
         };
-        let conn = self.db.connection()?;
-        let inserted = conn.execute(
-            "INSERT INTO users (id, username, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(username) DO NOTHING",
-            rusqlite::params![user.id, user.username, user.email, hash, user.role, user.created_at],
+        let inserted = self.write(
+            |conn| {
+                conn.execute(
+                    "INSERT INTO users (id, username, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(username) DO NOTHING",
+                    rusqlite::params![user.id, user.username, user.email, hash, user.role, user.created_at],
+                )
+            },
+            |e| self.sql(e),
         );
-        match inserted.map_err(|e| self.sql(e))? {
+        match inserted? {
             0 => Err(CmsError::Conflict(format!(
                 "the username `{username}` is taken"
             ))),
@@ -178,6 +200,9 @@ impl Cms {
 
     /// Checks the password and opens a session; fires `on_user_login`.
     pub fn login(&self, username: &str, password: &str) -> CmsResult<(String, User)> {
+        if password.len() > MAX_PASSWORD_BYTES || username.len() > 64 {
+            return Err(CmsError::BadCredentials);
+        }
         let conn = self.db.connection()?;
         let found: Option<(User, String)> = conn
             .query_row(
@@ -187,18 +212,30 @@ impl Cms {
             )
             .optional()
             .map_err(|e| self.sql(e))?;
-        let Some((user, hash)) = found.filter(|(_, h)| verify_password(password, h)) else {
+        // The same work whether or not the user exists: no timing tells.
+        let Some((user, hash)) = (match found {
+            Some((user, hash)) => verify_password(password, &hash).then_some((user, hash)),
+            None => {
+                verify_password(password, &DUMMY_HASH);
+                None
+            }
+        }) else {
             return Err(CmsError::BadCredentials);
         };
         drop(hash);
         let token = random_secret();
         let now = now_ms();
         let expires = now + self.settings.server.session_hours as i64 * 3_600_000;
-        conn.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![token_hash(&token), user.id, now, expires],
-        )
-        .map_err(|e| self.sql(e))?;
+        drop(conn);
+        self.write(
+            |conn| {
+                conn.execute(
+                    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![token_hash(&token), user.id, now, expires],
+                )
+            },
+            |e| self.sql(e),
+        )?;
         let principal = Principal {
             id: user.id.clone(),
             username: user.username.clone(),
@@ -238,12 +275,15 @@ impl Cms {
     /// Closes the session; fires `on_user_logout`.
     pub fn logout(&self, token: &str) -> CmsResult<()> {
         let principal = self.authenticate(token)?;
-        let conn = self.db.connection()?;
-        conn.execute(
-            "DELETE FROM sessions WHERE token_hash = ?1",
-            [token_hash(token)],
-        )
-        .map_err(|e| self.sql(e))?;
+        self.write(
+            |conn| {
+                conn.execute(
+                    "DELETE FROM sessions WHERE token_hash = ?1",
+                    [token_hash(token)],
+                )
+            },
+            |e| self.sql(e),
+        )?;
         let user = self.user(&principal.id)?;
         let body = serde_json::to_value(&user).unwrap_or_default();
         self.action(self.envelope(

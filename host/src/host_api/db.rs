@@ -12,6 +12,7 @@
 
 mod policy;
 mod values;
+mod watchdog;
 
 pub use policy::TablePolicy;
 
@@ -19,10 +20,13 @@ use super::{CallState, HostError, PluginContext};
 use crate::runtime::HostState;
 use crate::runtime::bindings::raisfast::plugin::db as wit;
 use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
-use crate::store::PooledConnection;
+use crate::store::{PooledConnection, Preempt, WriteGuard};
 use rusqlite::hooks::{AuthContext, Authorization};
+use rusqlite::limits::Limit;
 use rusqlite::{Connection, ErrorCode};
+use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use wasmtime::component::{HasSelf, Linker};
 
@@ -31,20 +35,57 @@ pub const MAX_ROWS: usize = 10_000;
 /// Most bytes of JSON one query returns.
 pub const MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
 
+/// SQLite's limits on a connection while a plugin holds it: at the scale of
+/// one plugin call rather than SQLite's defaults (a billion bytes per value),
+/// so that what a statement builds in the host's memory stays bounded. The
+/// pool's defaults come back when the call ends.
+pub const PLUGIN_LIMITS: &[(Limit, i32)] = &[
+    (Limit::SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES as i32),
+    (Limit::SQLITE_LIMIT_SQL_LENGTH, 1024 * 1024),
+    (Limit::SQLITE_LIMIT_COLUMN, 500),
+    (Limit::SQLITE_LIMIT_EXPR_DEPTH, 200),
+    (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 50),
+    (Limit::SQLITE_LIMIT_VDBE_OP, 100_000),
+    (Limit::SQLITE_LIMIT_FUNCTION_ARG, 100),
+    (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 10_000),
+    (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 1000),
+];
+
 /// Adds `raisfast:plugin/db` to the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
 }
 
 /// The connection a call uses, with the plugin's authorizer installed.
+///
+/// Writes wait in the process's writer line ([`crate::store`]): the call takes
+/// its turn before a statement that writes (or at `begin`, which opens an
+/// immediate transaction) and gives it back when the statement or the
+/// transaction ends, or the call does. Reads never wait.
 pub struct CallConnection {
+    // Dropped first: the watchdog forgets the connection before it can go
+    // back to the pool.
+    _watch: watchdog::Watch,
+    // Then the connection: an open transaction rolls back before the turn is
+    // given back.
     conn: PooledConnection,
     policy: Arc<TablePolicy>,
+    deadline: Instant,
+    turn: RefCell<Option<WriteGuard>>,
+    /// The pool's limits, restored when the call ends.
+    saved_limits: Vec<(Limit, i32)>,
+    /// Raised when the core preempts the call's writer turn.
+    preempted: Arc<AtomicBool>,
 }
 
 impl CallConnection {
     /// Checks a connection out for a call of `ctx` that must end at `deadline`.
-    pub fn open(ctx: &PluginContext, deadline: Instant) -> Result<CallConnection, HostError> {
+    /// `preempted` is raised if the core takes the writer turn back from the call.
+    pub fn open(
+        ctx: &PluginContext,
+        deadline: Instant,
+        preempted: Arc<AtomicBool>,
+    ) -> Result<CallConnection, HostError> {
         let conn = ctx
             .services
             .db
@@ -58,7 +99,84 @@ impl CallConnection {
             .and_then(|_| conn.progress_handler(1000, Some(move || Instant::now() >= deadline)))
             .and_then(|_| conn.busy_timeout(deadline.saturating_duration_since(Instant::now())))
             .map_err(|e| HostError::Failed(e.to_string()))?;
-        Ok(CallConnection { conn, policy })
+        let mut saved_limits = Vec::with_capacity(PLUGIN_LIMITS.len());
+        for &(limit, value) in PLUGIN_LIMITS {
+            let old = conn
+                .set_limit(limit, value)
+                .map_err(|e| HostError::Failed(e.to_string()))?;
+            saved_limits.push((limit, old));
+        }
+        let watch = watchdog::watch(conn.get_interrupt_handle(), deadline);
+        Ok(CallConnection {
+            _watch: watch,
+            saved_limits,
+            conn,
+            policy,
+            deadline,
+            turn: RefCell::new(None),
+            preempted,
+        })
+    }
+
+    /// Waits in the writer line for this call's turn (until its deadline),
+    /// unless it has it already.
+    fn take_turn(&self, services: &super::Services) -> Result<(), HostError> {
+        if self.turn.borrow().is_some() {
+            return Ok(());
+        }
+        let preempt = Preempt {
+            flag: Arc::clone(&self.preempted),
+            sql: self.conn.get_interrupt_handle(),
+        };
+        let guard = services
+            .db
+            .write_lock(self.deadline, preempt)
+            .map_err(|_| {
+                HostError::Limit(
+                    "database: busy; other writers held the line until the call's deadline".into(),
+                )
+            })?;
+        *self.turn.borrow_mut() = Some(guard);
+        Ok(())
+    }
+
+    /// Gives the turn back once no transaction is open.
+    fn end_statement(&self) {
+        if self.conn.is_autocommit() {
+            self.turn.borrow_mut().take();
+        }
+    }
+
+    /// Runs host-side writes (KV) as one atomic step: inside the plugin's open
+    /// transaction if it has one, else in a transaction of their own; either
+    /// way with the call's turn in the writer line.
+    pub fn host_write<R>(
+        &self,
+        services: &super::Services,
+        f: impl FnOnce(&Connection) -> Result<R, HostError>,
+    ) -> Result<R, HostError> {
+        self.take_turn(services)?;
+        let own = self.conn.is_autocommit();
+        let r = self.host(|conn| {
+            if own {
+                conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
+            }
+            let r = f(conn);
+            if own {
+                match &r {
+                    Ok(_) => conn.execute_batch("COMMIT").map_err(sql_error)?,
+                    Err(_) => {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                }
+            }
+            r
+        });
+        if own && !self.conn.is_autocommit() {
+            let _ = self.host(|conn| conn.execute_batch("ROLLBACK"));
+        }
+        self.end_statement();
+        r
     }
 
     /// Runs host-side SQL (KV, transaction control) on this connection, unchecked
@@ -120,6 +238,16 @@ impl Drop for CallConnection {
             .authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
         let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
         let _ = self.conn.busy_timeout(std::time::Duration::from_secs(5));
+        for &(limit, value) in &self.saved_limits {
+            let _ = self.conn.set_limit(limit, value);
+        }
+        // An unfinished transaction rolls back while the call still holds the
+        // turn; the turn (and the core's way to interrupt this connection) is
+        // given up before the connection can go back to the pool.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.turn.borrow_mut().take();
     }
 }
 
@@ -136,6 +264,10 @@ pub fn sql_error(e: rusqlite::Error) -> HostError {
             ErrorCode::OperationInterrupted => HostError::Limit(
                 "database: the call's deadline passed during the query (raise `timeout_ms` in [permissions])".into(),
             ),
+            ErrorCode::TooBig => HostError::Limit(format!(
+                "database: a string, blob or statement is over the plugin limit ({} MiB per value, 1 MiB of SQL)",
+                MAX_RESULT_BYTES / (1024 * 1024)
+            )),
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => HostError::Limit(
                 "database: busy; another writer held the lock until the call's deadline".into(),
             ),
@@ -159,7 +291,11 @@ pub(crate) fn connection<'a>(
     call: &'a mut CallState,
 ) -> Result<&'a mut CallConnection, HostError> {
     if call.db.is_none() {
-        call.db = Some(CallConnection::open(ctx, call.deadline)?);
+        call.db = Some(CallConnection::open(
+            ctx,
+            call.deadline,
+            Arc::clone(&call.preempted),
+        )?);
     }
     Ok(call.db.as_mut().expect("just set"))
 }
@@ -174,10 +310,16 @@ pub fn query(
     let c = connection(ctx, call)?;
     let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
-    values::rows_to_json(&mut stmt).map_err(|e| match e {
+    if !stmt.readonly() {
+        c.take_turn(&ctx.services)?;
+    }
+    let rows = values::rows_to_json(&mut stmt).map_err(|e| match e {
         values::RowsError::Sql(e) => c.error(e),
         values::RowsError::Host(h) => h,
-    })
+    });
+    drop(stmt);
+    c.end_statement();
+    rows
 }
 
 /// Runs one statement and reports what it changed.
@@ -193,10 +335,23 @@ pub fn execute(
     let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
     let ddl = c.policy.was_ddl();
+    if !stmt.readonly() {
+        c.take_turn(&ctx.services)?;
+    }
     let mut rows = stmt.raw_query();
-    while rows.next().map_err(|e| c.error(e))?.is_some() {}
+    let stepped = loop {
+        match rows.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(c.error(e)),
+        }
+    };
     drop(rows);
     drop(stmt);
+    if let Err(e) = stepped {
+        c.end_statement();
+        return Err(e);
+    }
     // `changes()` would report the connection's last DML, not this statement's.
     let result = wit::ExecResult {
         rows_affected: c.conn.total_changes().saturating_sub(before),
@@ -204,13 +359,19 @@ pub fn execute(
     };
     if ddl {
         // The first table a plugin creates claims its prefix for it.
-        c.host(|conn| {
-            ctx.services
-                .db
-                .claim_prefix_on(conn, &ctx.table_prefix, &ctx.id)
-        })
-        .map_err(|e| HostError::Denied(format!("database: {e}")))?;
+        let claimed = c
+            .host(|conn| {
+                ctx.services
+                    .db
+                    .claim_prefix_on(conn, &ctx.table_prefix, &ctx.id)
+            })
+            .map_err(|e| HostError::Denied(format!("database: {e}")));
+        if let Err(e) = claimed {
+            c.end_statement();
+            return Err(e);
+        }
     }
+    c.end_statement();
     Ok(result)
 }
 
@@ -230,13 +391,22 @@ fn transaction(ctx: &PluginContext, call: &mut CallState, op: &str) -> Result<()
         }
         _ => {}
     }
-    let r = c.host(|conn| conn.execute_batch(op));
+    let r = if op == "BEGIN" {
+        // Immediate: the transaction holds the write lock from its start, so
+        // it never fails half-way on a snapshot another writer moved on from.
+        c.take_turn(&ctx.services)?;
+        c.host(|conn| conn.execute_batch("BEGIN IMMEDIATE"))
+    } else {
+        c.host(|conn| conn.execute_batch(op))
+    };
     if let Err(e) = r {
         if op == "COMMIT" {
             let _ = c.host(|conn| conn.execute_batch("ROLLBACK"));
         }
+        c.end_statement();
         return Err(sql_error(e));
     }
+    c.end_statement();
     Ok(())
 }
 
@@ -276,7 +446,7 @@ pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>
         .collect();
     files.sort();
     let deadline = Instant::now() + std::time::Duration::from_secs(60);
-    let c = CallConnection::open(ctx, deadline).map_err(|e| e.to_string())?;
+    let c = CallConnection::open(ctx, deadline, Arc::default()).map_err(|e| e.to_string())?;
     let mut applied = Vec::new();
     for file in files {
         let name = file
@@ -297,7 +467,9 @@ pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>
             continue;
         }
         let sql = std::fs::read_to_string(&file).map_err(|e| format!("migrations/{name}: {e}"))?;
-        c.host(|conn| conn.execute_batch("BEGIN"))
+        c.take_turn(&ctx.services)
+            .map_err(|e| format!("migrations/{name}: {e}"))?;
+        c.host(|conn| conn.execute_batch("BEGIN IMMEDIATE"))
             .map_err(|e| format!("migrations/{name}: {e}"))?;
         let run = c.run_batch(&sql);
         let record = run.and_then(|_| {
@@ -312,8 +484,10 @@ pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>
         });
         if let Err(e) = record {
             let _ = c.host(|conn| conn.execute_batch("ROLLBACK"));
+            c.end_statement();
             return Err(format!("migrations/{name}: {e}"));
         }
+        c.end_statement();
         applied.push(name);
     }
     Ok(applied)

@@ -3,7 +3,8 @@
 //! - **linker**: `raisfast:plugin/kv`.
 //! - **load**: nothing; every plugin has its namespace (its id).
 //! - **per call**: the call's database connection, so KV writes made inside a
-//!   `db` transaction commit or roll back with it.
+//!   `db` transaction commit or roll back with it; outside one, each write is
+//!   its own transaction, taken in turn in the writer line.
 
 use super::{CallState, HostError, PluginContext, db};
 use crate::runtime::HostState;
@@ -82,7 +83,7 @@ pub fn set(
     let expires = ttl.map(|s| now + i64::from(s) * 1000);
     let max_keys = limits.max_keys;
     let c = db::connection(ctx, call)?;
-    c.host(|conn| -> Result<(), HostError> {
+    c.host_write(&ctx.services, |conn| -> Result<(), HostError> {
         let exists: bool = conn
             .query_row(
                 &format!("SELECT EXISTS(SELECT 1 FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 AND {LIVE})"),
@@ -127,7 +128,7 @@ pub fn set(
 pub fn delete(ctx: &PluginContext, call: &mut CallState, key: &str) -> Result<bool, HostError> {
     check_key(key)?;
     let c = db::connection(ctx, call)?;
-    c.host(|conn| {
+    c.host_write(&ctx.services, |conn| {
         conn.query_row(
             &format!("DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 RETURNING {LIVE}"),
             rusqlite::params![ctx.id, key, now_ms()],
@@ -135,8 +136,8 @@ pub fn delete(ctx: &PluginContext, call: &mut CallState, key: &str) -> Result<bo
         )
         .optional()
         .map(|live| live.unwrap_or(false))
+        .map_err(failed)
     })
-    .map_err(failed)
 }
 
 /// Live keys starting with `prefix`, sorted, at most [`MAX_LIST`].

@@ -151,6 +151,9 @@ pub struct CallState {
     /// The plugin's top-level code is running (before a snapshot): only
     /// `log`, `ids` and `config` are available.
     pub loading: bool,
+    /// Raised when the core takes the database writer turn back from this
+    /// call: the runtime stops the call at its next epoch tick.
+    pub preempted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl CallState {
@@ -166,6 +169,7 @@ impl CallState {
             dropped_logs: 0,
             denials: 0,
             loading: false,
+            preempted: Arc::default(),
         }
     }
 

@@ -78,6 +78,9 @@ impl PluginManager {
             timeout: Duration::from_millis(manifest.timeout_ms()),
             max_memory_bytes: manifest.max_memory_mb() as usize * 1024 * 1024,
         };
+        self.runtime
+            .check_limits(&id, limits)
+            .map_err(|e| e.to_string())?;
         let entry = manifest.entry();
         match manifest.runtime() {
             RuntimeKind::Wasm => {

@@ -90,6 +90,17 @@ pub enum CallError {
         /// The deadline.
         timeout_ms: u64,
     },
+    /// The server took the database writer turn back from the call, which held
+    /// it (in a transaction) while a core write waited.
+    #[error(
+        "plugin {plugin} was stopped in `{hook}`: it held the database write lock while the server needed to write; its transaction was rolled back (keep transactions short)"
+    )]
+    Preempted {
+        /// The plugin id.
+        plugin: String,
+        /// The hook or route handler.
+        hook: String,
+    },
     /// The instance needed more memory than its cap.
     #[error(
         "plugin {plugin} ran out of memory in `{hook}` (limit {limit_mb} MiB, max_memory_mb in [permissions])"
@@ -155,6 +166,11 @@ impl CallError {
         )
     }
 }
+
+/// The trap raised in a call that the core preempted.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("preempted by a core database write")]
+pub struct Preempted;
 
 /// A failed call with the log lines the plugin wrote before failing.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -13,7 +13,7 @@
 
 use super::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
 use super::bindings::{Plugin, PluginPre};
-use super::error::{CallError, CallFailure};
+use super::error::{CallError, CallFailure, Preempted};
 use super::metrics::Metrics;
 use super::state::HostState;
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 type GuestResult<T> = wasmtime::Result<Result<T, super::bindings::raisfast::plugin::types::Error>>;
 use std::time::{Duration, Instant};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 /// Limits applied to every call of one plugin.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +94,6 @@ pub struct LoadedPlugin {
     pre: PluginPre<HostState>,
     engine: Engine,
     limits: Limits,
-    epoch_tick_ms: u64,
     slots: Vec<Mutex<Option<Live>>>,
     next: AtomicUsize,
     handlers: Option<Vec<String>>,
@@ -109,7 +108,6 @@ impl LoadedPlugin {
         engine: Engine,
         limits: Limits,
         policy: InstancePolicy,
-        epoch_tick_ms: u64,
     ) -> LoadedPlugin {
         let n = match policy {
             InstancePolicy::Fresh => 0,
@@ -120,7 +118,6 @@ impl LoadedPlugin {
             pre,
             engine,
             limits,
-            epoch_tick_ms,
             slots: (0..n).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
             handlers: None,
@@ -192,7 +189,21 @@ impl LoadedPlugin {
             HostState::new(Arc::clone(&self.ctx), self.limits.max_memory_bytes),
         );
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(self.deadline_ticks());
+        // Each epoch tick checks the call: past its deadline, or preempted by
+        // a core write, it stops here.
+        store.epoch_deadline_callback(|ctx| {
+            let call = &ctx.data().call;
+            if call.preempted.load(Ordering::Relaxed) {
+                return Err(wasmtime::Error::new(Preempted));
+            }
+            if Instant::now() >= call.deadline {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
+        // Instantiation (a component's start functions) gets the call's limits.
+        store.data_mut().call = CallState::new("<instantiate>", self.limits.timeout, 0);
+        store.set_epoch_deadline(1);
         let plugin = self
             .pre
             .instantiate(&mut store)
@@ -201,10 +212,6 @@ impl LoadedPlugin {
                 message: format!("{e:#}"),
             })?;
         Ok(Live { store, plugin })
-    }
-
-    fn deadline_ticks(&self) -> u64 {
-        (self.limits.timeout.as_millis() as u64).div_ceil(self.epoch_tick_ms) + 1
     }
 
     fn slot(&self) -> MutexGuard<'_, Option<Live>> {
@@ -267,7 +274,7 @@ impl LoadedPlugin {
         let data = live.store.data_mut();
         data.call = CallState::new(hook, self.limits.timeout, event_depth);
         data.limiter.memory_refused = false;
-        live.store.set_epoch_deadline(self.deadline_ticks());
+        live.store.set_epoch_deadline(1);
         let result = f(&mut live.store, &live.plugin);
         // Ending the call drops its database connection: an open transaction rolls back.
         let call = std::mem::replace(
@@ -345,6 +352,9 @@ impl LoadedPlugin {
     fn classify(&self, hook: &str, trap: wasmtime::Error, memory_refused: bool) -> CallError {
         let plugin = self.ctx.id.clone();
         let hook = hook.to_string();
+        if trap.downcast_ref::<Preempted>().is_some() {
+            return CallError::Preempted { plugin, hook };
+        }
         match trap.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => CallError::Timeout {
                 plugin,

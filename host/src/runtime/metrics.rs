@@ -94,25 +94,55 @@ impl Metrics {
         handlers
             .iter()
             .map(|(name, w)| {
-                let mut l: Vec<u64> = w.latencies_us.iter().copied().collect();
-                l.sort_unstable();
-                let pct = |p: usize| {
-                    l.get((l.len().saturating_sub(1)) * p / 100)
-                        .copied()
-                        .unwrap_or(0)
-                };
+                let (p50_us, p99_us) = percentiles(w.latencies_us.iter().copied().collect());
                 let m = HandlerMetrics {
                     calls: w.calls,
                     errors: w.errors,
                     denials: w.denials,
                     timeouts: w.timeouts,
-                    p50_us: pct(50),
-                    p99_us: pct(99),
+                    p50_us,
+                    p99_us,
                 };
                 (name.clone(), m)
             })
             .collect()
     }
+
+    /// Totals over every handler: the counters summed, the percentiles over the
+    /// union of the handlers' latency windows.
+    pub fn totals(&self) -> HandlerMetrics {
+        let handlers = self.handlers.lock().expect("metrics lock");
+        let mut all = Vec::new();
+        let mut t = HandlerMetrics {
+            calls: 0,
+            errors: 0,
+            denials: 0,
+            timeouts: 0,
+            p50_us: 0,
+            p99_us: 0,
+        };
+        for w in handlers.values() {
+            t.calls += w.calls;
+            t.errors += w.errors;
+            t.denials += w.denials;
+            t.timeouts += w.timeouts;
+            all.extend(w.latencies_us.iter().copied());
+        }
+        (t.p50_us, t.p99_us) = percentiles(all);
+        t
+    }
+}
+
+/// The median and 99th percentile of `latencies` (nearest rank below), 0 when empty.
+fn percentiles(mut latencies: Vec<u64>) -> (u64, u64) {
+    latencies.sort_unstable();
+    let pct = |p: usize| {
+        latencies
+            .get(latencies.len().saturating_sub(1) * p / 100)
+            .copied()
+            .unwrap_or(0)
+    };
+    (pct(50), pct(99))
 }
 
 #[cfg(test)]
@@ -127,5 +157,17 @@ mod tests {
         }
         let h = &m.handlers()["h"];
         assert_eq!((h.calls, h.p50_us, h.p99_us), (100, 50, 99));
+    }
+
+    #[test]
+    fn totals_merge_every_handler() {
+        let m = Metrics::default();
+        for i in 1..=50 {
+            m.record("a", Duration::from_micros(i), 1, None);
+            m.record("b", Duration::from_micros(50 + i), 0, None);
+        }
+        let t = m.totals();
+        assert_eq!((t.calls, t.denials, t.p50_us, t.p99_us), (100, 50, 50, 99));
+        assert_eq!(Metrics::default().totals().p99_us, 0);
     }
 }

@@ -17,6 +17,7 @@ mod instance;
 mod metrics;
 mod snapshot;
 mod state;
+mod wasi;
 
 pub use error::{CallError, CallFailure, LoadError};
 pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, MAX_RESULT_BYTES};
@@ -40,6 +41,7 @@ pub struct Runtime {
     cache_dir: Option<PathBuf>,
     pooling: bool,
     max_memory_mb: u32,
+    max_timeout_ms: u64,
     epoch_tick_ms: u64,
 }
 
@@ -57,8 +59,9 @@ impl Runtime {
         engine::start_ticker(&engine, rs.epoch_tick_ms);
         let mut linker = Linker::new(&engine);
         // Components built for wasm32-wasip2 import WASI even when unused: the
-        // context is empty (no files, no environment, no network).
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // context is empty (no files, no environment, no network), and no
+        // wait outlasts the call's deadline.
+        wasi::add_to_linker(&mut linker)?;
         bindings::raisfast::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut linker,
             |s| s,
@@ -81,6 +84,7 @@ impl Runtime {
             cache_dir,
             pooling,
             max_memory_mb: rs.max_memory_mb,
+            max_timeout_ms: rs.max_timeout_ms,
             epoch_tick_ms: rs.epoch_tick_ms,
         })
     }
@@ -117,6 +121,30 @@ impl Runtime {
             .map_err(|e| format!("does not fit the raisfast:plugin@0.1.0 `plugin` world: {e:#}"))
     }
 
+    /// Refuses limits above the operator's ceilings (`[runtime] max_memory_mb`
+    /// and `max_timeout_ms`), naming both numbers.
+    pub fn check_limits(&self, plugin: &str, limits: Limits) -> Result<(), LoadError> {
+        let refuse = |message: String| LoadError::Limits {
+            plugin: plugin.to_string(),
+            message,
+        };
+        let mb = limits.max_memory_bytes / (1024 * 1024);
+        if mb > self.max_memory_mb as usize {
+            return Err(refuse(format!(
+                "max_memory_mb = {mb} is above the server's limit of {} ([runtime] max_memory_mb in raisfast.toml)",
+                self.max_memory_mb
+            )));
+        }
+        let ms = limits.timeout.as_millis() as u64;
+        if ms > self.max_timeout_ms {
+            return Err(refuse(format!(
+                "timeout_ms = {ms} is above the server's limit of {} ([runtime] max_timeout_ms in raisfast.toml)",
+                self.max_timeout_ms
+            )));
+        }
+        Ok(())
+    }
+
     /// Compiles and links a plugin's component.
     pub fn load(
         &self,
@@ -127,16 +155,7 @@ impl Runtime {
         policy: InstancePolicy,
     ) -> Result<LoadedPlugin, LoadError> {
         let plugin = ctx.id.clone();
-        let mb = limits.max_memory_bytes / (1024 * 1024);
-        if mb > self.max_memory_mb as usize {
-            return Err(LoadError::Limits {
-                plugin,
-                message: format!(
-                    "max_memory_mb = {mb} is above the server's limit of {} ([runtime] max_memory_mb in raisfast.toml)",
-                    self.max_memory_mb
-                ),
-            });
-        }
+        self.check_limits(&plugin, limits)?;
         let component = self.compile(wasm).map_err(|e| LoadError::Compile {
             plugin: plugin.clone(),
             path: entry.to_string(),
@@ -154,7 +173,6 @@ impl Runtime {
             self.engine.clone(),
             limits,
             policy,
-            self.epoch_tick_ms,
         ))
     }
 }

@@ -77,9 +77,17 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// Instances, memories and tables per store (a component holds several core instances).
 const MAX_OBJECTS: usize = 64;
 
-/// Caps linear memory per instance at the manifest's `max_memory_mb`.
+/// Bytes a table element is counted for against the memory cap.
+const TABLE_ELEMENT_BYTES: usize = 16;
+
+/// Caps the memory of one instance at the manifest's `max_memory_mb`: every
+/// linear memory and table of the component counts, summed. A component holds
+/// several core instances, each of which may define memories; a cap per memory
+/// would let it multiply its share by the number of memories it declares.
 pub struct Limiter {
     max_memory_bytes: usize,
+    /// Bytes held now by all memories and tables of the instance.
+    used_bytes: usize,
     /// Set when a memory growth was refused: a trap that follows is out-of-memory.
     pub memory_refused: bool,
 }
@@ -88,8 +96,25 @@ impl Limiter {
     fn new(max_memory_bytes: usize) -> Limiter {
         Limiter {
             max_memory_bytes,
+            used_bytes: 0,
             memory_refused: false,
         }
+    }
+
+    /// Grants `current -> desired` if the sum stays within the cap.
+    fn grow(&mut self, current: usize, desired: usize) -> bool {
+        let more = desired.saturating_sub(current);
+        let total = self.used_bytes.saturating_add(more);
+        let ok = total <= self.max_memory_bytes;
+        if ok {
+            self.used_bytes = total;
+        }
+        ok
+    }
+
+    /// Bytes of memory and tables the instance holds.
+    pub fn used_bytes(&self) -> usize {
+        self.used_bytes
     }
 
     /// The memory cap in bytes.
@@ -101,11 +126,11 @@ impl Limiter {
 impl wasmtime::ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let ok = desired <= self.max_memory_bytes && maximum.is_none_or(|m| desired <= m);
+        let ok = maximum.is_none_or(|m| desired <= m) && self.grow(current, desired);
         if !ok {
             self.memory_refused = true;
         }
@@ -114,11 +139,20 @@ impl wasmtime::ResourceLimiter for Limiter {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS && maximum.is_none_or(|m| desired <= m))
+        let ok = desired <= MAX_TABLE_ELEMENTS
+            && maximum.is_none_or(|m| desired <= m)
+            && self.grow(
+                current.saturating_mul(TABLE_ELEMENT_BYTES),
+                desired.saturating_mul(TABLE_ELEMENT_BYTES),
+            );
+        if !ok {
+            self.memory_refused = true;
+        }
+        Ok(ok)
     }
 
     fn instances(&self) -> usize {
@@ -131,5 +165,29 @@ impl wasmtime::ResourceLimiter for Limiter {
 
     fn memories(&self) -> usize {
         MAX_OBJECTS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtime::ResourceLimiter;
+
+    #[test]
+    fn the_cap_is_summed_over_every_memory_and_table() {
+        let mib = 1024 * 1024;
+        let mut l = Limiter::new(32 * mib);
+        // Three memories of 10 MiB fit, a fourth does not.
+        for _ in 0..3 {
+            assert!(l.memory_growing(0, 10 * mib, None).unwrap());
+        }
+        assert!(!l.memory_growing(0, 10 * mib, None).unwrap());
+        assert!(l.memory_refused);
+        // Growing one of them by 1 MiB fits, by 3 MiB does not.
+        assert!(l.memory_growing(10 * mib, 11 * mib, None).unwrap());
+        assert!(!l.memory_growing(11 * mib, 14 * mib, None).unwrap());
+        // Tables count too.
+        assert!(!l.table_growing(0, 100_000, None).unwrap());
+        assert_eq!(l.used_bytes(), 31 * mib);
     }
 }

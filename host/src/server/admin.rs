@@ -204,14 +204,7 @@ impl AdminApi {
                     last_error: m.last_error.lock().expect("metrics lock").clone(),
                     reload_error: e.reload_error.clone(),
                 };
-                let totals = Metrics {
-                    calls: m.calls.load(Ordering::Relaxed),
-                    errors: m.errors.load(Ordering::Relaxed),
-                    denials: m.denials.load(Ordering::Relaxed),
-                    timeouts: m.timeouts.load(Ordering::Relaxed),
-                    p50_us: 0,
-                    p99_us: 0,
-                };
+                let totals = m.totals().into();
                 let per = m
                     .handlers()
                     .into_iter()

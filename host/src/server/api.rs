@@ -2,9 +2,9 @@
 
 use super::auth::{self, User as Caller};
 use super::error::ApiError;
-use super::{AppState, blocking};
+use super::{AppState, work};
 use crate::cms::{
-    Comment, Content, ContentPage, ContentPatch, ListQuery, NewComment, NewContent, User,
+    CmsError, Comment, Content, ContentPage, ContentPatch, ListQuery, NewComment, NewContent, User,
 };
 use poem::Request;
 use poem::web::Data;
@@ -80,9 +80,11 @@ impl CmsApi {
     ) -> ApiResult<Created<User>> {
         let cms = Arc::clone(&state.cms);
         let b = body.0;
-        let user =
-            blocking(move || Ok(cms.register(&b.username, &b.password, b.email.as_deref())?))
-                .await?;
+        let _hashing = hashing_slot(&state).await?;
+        let user = work(&state, move || {
+            Ok(cms.register(&b.username, &b.password, b.email.as_deref())?)
+        })
+        .await?;
         Ok(Created::Created(Json(user)))
     }
 
@@ -91,12 +93,28 @@ impl CmsApi {
     async fn login(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         body: Json<Login>,
     ) -> ApiResult<Json<Session>> {
         let cms = Arc::clone(&state.cms);
         let b = body.0;
-        let (token, user) = blocking(move || Ok(cms.login(&b.username, &b.password)?)).await?;
-        Ok(Json(Session { token, user }))
+        let addr = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        state
+            .login
+            .check(addr, &b.username)
+            .map_err(|t| ApiError::throttled(t.retry_after_secs))?;
+        let username = b.username.clone();
+        let _hashing = hashing_slot(&state).await?;
+        let outcome = work(&state, move || Ok(cms.login(&b.username, &b.password))).await?;
+        match outcome {
+            Ok((token, user)) => Ok(Json(Session { token, user })),
+            Err(e) => {
+                if matches!(e, CmsError::BadCredentials) {
+                    state.login.failed(addr, &username);
+                }
+                Err(e.into())
+            }
+        }
     }
 
     /// Closes the caller's session; fires `on_user_logout`.
@@ -109,7 +127,7 @@ impl CmsApi {
     ) -> ApiResult<NoContent> {
         let cms = Arc::clone(&state.cms);
         let token = auth::bearer_token(req).unwrap_or_default();
-        blocking(move || Ok(cms.logout(&token)?)).await?;
+        work(&state, move || Ok(cms.logout(&token)?)).await?;
         Ok(NoContent::Done)
     }
 
@@ -117,7 +135,7 @@ impl CmsApi {
     #[oai(path = "/auth/me", method = "get", tag = "Tag::Auth")]
     async fn me(&self, state: Data<&Arc<AppState>>, caller: Caller) -> ApiResult<Json<User>> {
         let cms = Arc::clone(&state.cms);
-        let user = blocking(move || Ok(cms.user(&caller.0.id)?)).await?;
+        let user = work(&state, move || Ok(cms.user(&caller.0.id)?)).await?;
         Ok(Json(user))
     }
 
@@ -146,7 +164,7 @@ impl CmsApi {
             page: page.0,
             per_page: per_page.0,
         };
-        let page = blocking(move || Ok(cms.list_content(&query, user.as_ref())?)).await?;
+        let page = work(&state, move || Ok(cms.list_content(&query, user.as_ref())?)).await?;
         Ok(Json(page))
     }
 
@@ -160,7 +178,7 @@ impl CmsApi {
         body: Json<NewContent>,
     ) -> ApiResult<Created<Content>> {
         let cms = Arc::clone(&state.cms);
-        let c = blocking(move || Ok(cms.create_content(body.0, &caller.0)?)).await?;
+        let c = work(&state, move || Ok(cms.create_content(body.0, &caller.0)?)).await?;
         Ok(Created::Created(Json(c)))
     }
 
@@ -174,7 +192,7 @@ impl CmsApi {
     ) -> ApiResult<Json<Content>> {
         let user = auth::optional(&state, req).await?;
         let cms = Arc::clone(&state.cms);
-        let c = blocking(move || Ok(cms.get_content(&id.0, user.as_ref())?)).await?;
+        let c = work(&state, move || Ok(cms.get_content(&id.0, user.as_ref())?)).await?;
         Ok(Json(c))
     }
 
@@ -189,7 +207,10 @@ impl CmsApi {
         body: Json<ContentPatch>,
     ) -> ApiResult<Json<Content>> {
         let cms = Arc::clone(&state.cms);
-        let c = blocking(move || Ok(cms.update_content(&id.0, body.0, &caller.0)?)).await?;
+        let c = work(&state, move || {
+            Ok(cms.update_content(&id.0, body.0, &caller.0)?)
+        })
+        .await?;
         Ok(Json(c))
     }
 
@@ -202,7 +223,7 @@ impl CmsApi {
         id: Path<String>,
     ) -> ApiResult<Json<Content>> {
         let cms = Arc::clone(&state.cms);
-        let c = blocking(move || Ok(cms.publish_content(&id.0, &caller.0)?)).await?;
+        let c = work(&state, move || Ok(cms.publish_content(&id.0, &caller.0)?)).await?;
         Ok(Json(c))
     }
 
@@ -215,7 +236,7 @@ impl CmsApi {
         id: Path<String>,
     ) -> ApiResult<NoContent> {
         let cms = Arc::clone(&state.cms);
-        blocking(move || Ok(cms.delete_content(&id.0, &caller.0)?)).await?;
+        work(&state, move || Ok(cms.delete_content(&id.0, &caller.0)?)).await?;
         Ok(NoContent::Done)
     }
 
@@ -230,7 +251,11 @@ impl CmsApi {
     ) -> ApiResult<Html<String>> {
         let user = auth::optional(&state, req).await?;
         let cms = Arc::clone(&state.cms);
-        let html = blocking(move || Ok(cms.render_content(&id.0, user.as_ref())?)).await?;
+        let html = work(
+            &state,
+            move || Ok(cms.render_content(&id.0, user.as_ref())?),
+        )
+        .await?;
         Ok(Html(html))
     }
 
@@ -244,7 +269,7 @@ impl CmsApi {
     ) -> ApiResult<Json<Vec<Comment>>> {
         let user = auth::optional(&state, req).await?;
         let cms = Arc::clone(&state.cms);
-        let list = blocking(move || Ok(cms.list_comments(&id.0, user.as_ref())?)).await?;
+        let list = work(&state, move || Ok(cms.list_comments(&id.0, user.as_ref())?)).await?;
         Ok(Json(list))
     }
 
@@ -259,7 +284,10 @@ impl CmsApi {
         body: Json<NewComment>,
     ) -> ApiResult<Created<Comment>> {
         let cms = Arc::clone(&state.cms);
-        let c = blocking(move || Ok(cms.create_comment(&id.0, body.0, &caller.0)?)).await?;
+        let c = work(&state, move || {
+            Ok(cms.create_comment(&id.0, body.0, &caller.0)?)
+        })
+        .await?;
         Ok(Created::Created(Json(c)))
     }
 
@@ -272,7 +300,22 @@ impl CmsApi {
         id: Path<String>,
     ) -> ApiResult<NoContent> {
         let cms = Arc::clone(&state.cms);
-        blocking(move || Ok(cms.delete_comment(&id.0, &caller.0)?)).await?;
+        work(&state, move || Ok(cms.delete_comment(&id.0, &caller.0)?)).await?;
         Ok(NoContent::Done)
     }
+}
+
+/// One of the password-hashing slots, waited for at most `queue_timeout_ms`.
+async fn hashing_slot(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    let wait = std::time::Duration::from_millis(state.settings.server.queue_timeout_ms);
+    tokio::time::timeout(wait, state.login.hashing_slot())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                503,
+                "overloaded",
+                "too many logins are being checked at once; retry in 1 s",
+                None,
+            )
+        })
 }

@@ -16,7 +16,8 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Object)]
 pub struct ErrorDetail {
     /// Stable machine-readable code (`unauthorized`, `forbidden`, `not_found`,
-    /// `invalid`, `conflict`, `plugin_refused`, `plugin_failed`, `too_large`, `internal`).
+    /// `invalid`, `conflict`, `plugin_refused`, `plugin_failed`, `too_large`,
+    /// `overloaded`, `throttled`, `internal`).
     pub code: String,
     /// For people.
     pub message: String,
@@ -50,6 +51,25 @@ pub enum ApiError {
     /// The server failed.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// Too many failed logins (`throttled`): retry after the given seconds.
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<ErrorBody>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
+    /// The request body is over `[server] max_body_bytes`.
+    #[oai(status = 413)]
+    TooLarge(Json<ErrorBody>),
+    /// The server is at capacity (`overloaded`): retry after the given seconds.
+    #[oai(status = 503)]
+    Unavailable(
+        Json<ErrorBody>,
+        /// Seconds to wait before retrying.
+        #[oai(header = "Retry-After")]
+        u32,
+    ),
 }
 
 fn bad_request(e: poem::Error) -> ApiError {
@@ -78,8 +98,25 @@ impl ApiError {
             404 => ApiError::NotFound(body),
             409 => ApiError::Conflict(body),
             422 => ApiError::Refused(body),
+            503 => ApiError::Unavailable(body, super::slots::RETRY_AFTER_SECS),
+            413 => ApiError::TooLarge(body),
+            429 => ApiError::TooManyRequests(body, 1),
             _ => ApiError::Internal(body),
         }
+    }
+}
+
+impl ApiError {
+    /// 429 `throttled` with `Retry-After: secs`.
+    pub fn throttled(secs: u64) -> ApiError {
+        let body = Json(ErrorBody {
+            error: ErrorDetail {
+                code: "throttled".into(),
+                message: format!("too many failed logins; retry in {secs} s"),
+                plugin: None,
+            },
+        });
+        ApiError::TooManyRequests(body, secs)
     }
 }
 

@@ -9,7 +9,10 @@ mod admin;
 mod api;
 mod auth;
 mod error;
+mod guard;
+mod login;
 mod plugins;
+mod slots;
 
 use crate::cms::Cms;
 use crate::cron::Scheduler;
@@ -33,6 +36,28 @@ pub struct AppState {
     pub manager: Arc<PluginManager>,
     /// The settings.
     pub settings: Arc<Settings>,
+    /// The bound on requests running plugin code or CMS work.
+    pub slots: slots::CallSlots,
+    /// Login throttling and the bound on password hashes.
+    pub login: login::LoginGuard,
+}
+
+impl AppState {
+    /// The state for `cms` and `manager` under `settings`.
+    pub fn new(cms: Arc<Cms>, manager: Arc<PluginManager>, settings: Arc<Settings>) -> AppState {
+        let slots = slots::CallSlots::new(
+            settings.server.inflight_limit(),
+            Duration::from_millis(settings.server.queue_timeout_ms),
+        );
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        AppState {
+            cms,
+            manager,
+            settings,
+            slots,
+            login: login::LoginGuard::new(cores),
+        }
+    }
 }
 
 /// Runs blocking work (SQLite, plugin calls) off the reactor.
@@ -50,6 +75,23 @@ pub async fn blocking<T: Send + 'static>(
     })
 }
 
+/// Runs CMS work (which may call plugins) in one of the in-flight slots:
+/// waits in line for a slot, answers 503 when none comes in time.
+pub async fn work<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = state.slots.acquire().await?;
+    // The permit moves into the task: the slot stays taken until the work
+    // ends, even when the client goes away first.
+    blocking(move || {
+        let r = f();
+        drop(permit);
+        r
+    })
+    .await
+}
+
 #[handler]
 fn health() -> &'static str {
     "ok"
@@ -60,6 +102,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     let api = OpenApiService::new((api::CmsApi, admin::AdminApi), "RaisFast", env!("CARGO_PKG_VERSION"))
         .description("A small CMS extended by sandboxed WebAssembly plugins. Plugin routes live under /api/v1/plugins/{plugin}/.");
     let spec = api.spec_endpoint();
+    let limit = state.settings.server.max_body_bytes;
     Route::new()
         .at("/api/v1/openapi.json", spec)
         .at("/api/v1/plugins/:plugin", plugins::root)
@@ -67,6 +110,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/health", get(health))
         .nest("/", api)
         .data(state)
+        .around(move |ep, req| guard::guard(ep, req, limit))
 }
 
 /// Starts everything, serves until Ctrl-C or SIGTERM, then shuts down
@@ -112,11 +156,11 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     } else {
         None
     };
-    let state = Arc::new(AppState {
+    let state = Arc::new(AppState::new(
         cms,
-        manager: Arc::clone(&manager),
-        settings: Arc::clone(&settings),
-    });
+        Arc::clone(&manager),
+        Arc::clone(&settings),
+    ));
     let acceptor = TcpListener::bind(settings.server.bind.as_str())
         .into_acceptor()
         .await?;

@@ -11,15 +11,21 @@ use crate::manager::PluginState;
 use crate::manifest::{Method, RouteAuth};
 use crate::routes::RoutePattern;
 use crate::runtime::CallError;
-use crate::runtime::bindings::raisfast::plugin::types::{Header, Principal, RouteRequest};
+use crate::runtime::bindings::raisfast::plugin::types::{
+    Header, Principal, RouteRequest, RouteResponse,
+};
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use std::sync::Arc;
 
 /// Request headers a plugin never sees.
 const PRIVATE_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
-/// Response headers a plugin may not set.
-const HOP_HEADERS: &[&str] = &[
+/// Response headers a plugin may not set: those of the connection (the
+/// server frames the response), and those that change how a browser treats
+/// the whole origin rather than this one response (cookies are shared by
+/// every path of the origin; a service worker, HSTS, site data, security
+/// policies and isolation headers apply to all of it).
+pub const FORBIDDEN_HEADERS: &[&str] = &[
     "connection",
     "keep-alive",
     "transfer-encoding",
@@ -30,7 +36,29 @@ const HOP_HEADERS: &[&str] = &[
     "proxy-authenticate",
     "proxy-authorization",
     "set-cookie",
+    "set-cookie2",
+    "clear-site-data",
+    "service-worker-allowed",
+    "strict-transport-security",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "x-content-type-options",
+    "x-frame-options",
+    "cross-origin-opener-policy",
+    "cross-origin-embedder-policy",
+    "cross-origin-resource-policy",
+    "origin-agent-cluster",
+    "permissions-policy",
+    "feature-policy",
+    "refresh",
+    "link",
+    "alt-svc",
+    "access-control-allow-credentials",
 ];
+/// Most headers a plugin's response may carry.
+pub const MAX_RESPONSE_HEADERS: usize = 64;
+/// Largest header (name and value) a plugin's response may carry, in bytes.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 
 fn method_of(m: &poem::http::Method) -> Option<Method> {
     Some(match m.as_str() {
@@ -183,23 +211,20 @@ async fn serve(
             role: c.role,
         }),
     };
+    let permit = match state.slots.acquire().await {
+        Ok(p) => p,
+        Err(e) => return overloaded(&e),
+    };
     let manager = Arc::clone(&state.manager);
     let id = plugin.clone();
-    let result = tokio::task::spawn_blocking(move || manager.call_route(&id, &request)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        let r = manager.call_route(&id, &request);
+        drop(permit);
+        r
+    })
+    .await;
     match result {
-        Ok(Ok(out)) => {
-            let r = out.value;
-            let mut builder = Response::builder().status(
-                poem::http::StatusCode::from_u16(r.status)
-                    .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-            for h in &r.headers {
-                if !HOP_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()) {
-                    builder = builder.header(h.name.as_str(), h.value.as_str());
-                }
-            }
-            builder.body(r.body)
-        }
+        Ok(Ok(out)) => plugin_response(&plugin, out.value),
         Ok(Err(failure)) => {
             tracing::warn!(plugin = %plugin, "route {} failed: {}", route.handler, failure.error);
             failed(&plugin, &failure.error)
@@ -214,6 +239,57 @@ async fn serve(
             )
         }
     }
+}
+
+/// The HTTP response for what a route handler answered, within the rules: a
+/// status in 200..=599 (never an informational one, never a protocol switch),
+/// at most [`MAX_RESPONSE_HEADERS`] headers of at most [`MAX_HEADER_BYTES`]
+/// each, none of [`FORBIDDEN_HEADERS`]; an HTML page in a CSP sandbox.
+fn plugin_response(plugin: &str, r: RouteResponse) -> Response {
+    let refuse = |why: String| {
+        tracing::warn!(plugin = %plugin, "route response refused: {why}");
+        response(
+            500,
+            "plugin_failed",
+            &format!("plugin {plugin} failed to handle the request"),
+            Some(plugin),
+        )
+    };
+    let status = match poem::http::StatusCode::from_u16(r.status) {
+        Ok(s) if (200..=599).contains(&r.status) => s,
+        _ => return refuse(format!("status {} is outside 200..=599", r.status)),
+    };
+    if r.headers.len() > MAX_RESPONSE_HEADERS {
+        return refuse(format!(
+            "{} headers; at most {MAX_RESPONSE_HEADERS}",
+            r.headers.len()
+        ));
+    }
+    let mut builder = Response::builder().status(status);
+    for h in &r.headers {
+        let name = h.name.to_ascii_lowercase();
+        if h.name.len() + h.value.len() > MAX_HEADER_BYTES {
+            return refuse(format!("header `{name}` is over {MAX_HEADER_BYTES} bytes"));
+        }
+        if FORBIDDEN_HEADERS.contains(&name.as_str()) || name.starts_with("sec-") {
+            tracing::warn!(plugin = %plugin, "route response header `{name}` dropped: plugins may not set it");
+            continue;
+        }
+        builder = builder.header(h.name.as_str(), h.value.as_str());
+    }
+    let mut resp = builder.body(r.body);
+    super::guard::secure(&mut resp, super::guard::PLUGIN_HTML_CSP);
+    resp
+}
+
+/// 503 with `Retry-After`: the server is at its in-flight bound.
+fn overloaded(e: &super::slots::Overloaded) -> Response {
+    let mut r = response(503, "overloaded", &e.to_string(), None);
+    r.headers_mut().insert(
+        poem::http::header::RETRY_AFTER,
+        poem::http::HeaderValue::from(super::slots::RETRY_AFTER_SECS),
+    );
+    r
 }
 
 /// The response for a failed route call: a status for what happened, the
@@ -242,5 +318,80 @@ fn failed(plugin: &str, e: &CallError) -> Response {
             Some(plugin),
         ),
         _ => response(500, "plugin_failed", &generic, Some(plugin)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> Response {
+        let headers = headers
+            .iter()
+            .map(|(n, v)| Header {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect();
+        plugin_response(
+            "p",
+            RouteResponse {
+                status,
+                headers,
+                body: b"<b>hi</b>".to_vec(),
+            },
+        )
+    }
+
+    #[test]
+    fn origin_wide_headers_are_dropped_and_html_is_sandboxed() {
+        let r = answer(
+            200,
+            &[
+                ("Content-Type", "text/html"),
+                ("Set-Cookie", "session=x; Path=/"),
+                ("service-worker-allowed", "/"),
+                ("Content-Security-Policy", "script-src 'unsafe-inline'"),
+                ("Strict-Transport-Security", "max-age=0"),
+                ("Clear-Site-Data", "\"*\""),
+                ("Link", "</sw.js>; rel=serviceworker"),
+                ("x-plugin", "kept"),
+            ],
+        );
+        let h = r.headers();
+        for gone in [
+            "set-cookie",
+            "service-worker-allowed",
+            "strict-transport-security",
+            "clear-site-data",
+            "link",
+        ] {
+            assert!(h.get(gone).is_none(), "{gone}");
+        }
+        assert_eq!(h["x-plugin"], "kept");
+        assert_eq!(
+            h["content-security-policy"],
+            super::super::guard::PLUGIN_HTML_CSP
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+    }
+
+    #[test]
+    fn statuses_and_header_counts_are_bounded() {
+        for status in [0, 100, 101, 199, 600, 999] {
+            assert_eq!(answer(status, &[]).status().as_u16(), 500, "{status}");
+        }
+        assert_eq!(answer(418, &[]).status().as_u16(), 418);
+        let many: Vec<(String, String)> = (0..100)
+            .map(|i| (format!("x-{i}"), "v".to_string()))
+            .collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(answer(200, &many).status().as_u16(), 500);
+        let long = "v".repeat(MAX_HEADER_BYTES);
+        assert_eq!(answer(200, &[("x-long", &long)]).status().as_u16(), 500);
+        // Invalid names and values are skipped, never a panic.
+        let r = answer(200, &[("bad name", "v"), ("x-ok", "line\nbreak")]);
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.headers().get("x-ok").is_none());
     }
 }

@@ -4,8 +4,10 @@
 //! All storage goes through this module so that another backend can come later.
 
 mod plugin_state;
+mod writer;
 
 pub use plugin_state::StoredState;
+pub use writer::{CORE_PATIENCE, CORE_WRITE_WAIT, Preempt, WriteError, WriteGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
@@ -36,6 +38,12 @@ pub enum StoreError {
         owner: String,
         /// The plugin that asked for it.
         plugin: String,
+    },
+    /// The writer line did not reach this writer in time.
+    #[error("database busy: waited {waited_ms} ms for the other writers in line")]
+    Busy {
+        /// How long it waited.
+        waited_ms: u64,
     },
 }
 
@@ -127,6 +135,7 @@ pub struct Database {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     prefixes: RwLock<BTreeMap<String, String>>,
+    writers: writer::WriterLine,
 }
 
 impl Database {
@@ -136,6 +145,7 @@ impl Database {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
             prefixes: RwLock::new(BTreeMap::new()),
+            writers: writer::WriterLine::default(),
         };
         let conn = db.connect()?;
         db.migrate(&conn)?;
@@ -208,6 +218,7 @@ impl Database {
     /// plugin owns it, or a prefix that overlaps it.
     pub fn claim_prefix(self: &Arc<Self>, prefix: &str, plugin_id: &str) -> Result<(), StoreError> {
         let conn = self.connection()?;
+        let _turn = self.core_write_lock()?;
         self.claim_prefix_on(&conn, prefix, plugin_id)
     }
 

@@ -42,16 +42,17 @@ impl Database {
         plugin_id: &str,
         s: &StoredState,
     ) -> Result<(), StoreError> {
-        self.connection()?
-            .execute(
+        self.write(|conn| {
+            conn.execute(
                 "INSERT INTO raisfast_plugin_state (plugin_id, enabled, reason, uninstalled, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(plugin_id) DO UPDATE SET enabled = excluded.enabled, reason = excluded.reason,
                  uninstalled = excluded.uninstalled, updated_at = excluded.updated_at",
                 rusqlite::params![plugin_id, !s.disabled, s.reason, s.uninstalled, now_ms()],
             )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        })
+        .map(|_| ())
+        .map_err(|e| self.write_err(e))
     }
 
     /// Deletes what a plugin stored in the database: its tables, KV entries,
@@ -94,6 +95,7 @@ impl Database {
             ));
         }
         batch.push_str("COMMIT;");
+        let _turn = self.core_write_lock()?;
         conn.execute_batch(&batch).map_err(|e| self.err(e))?;
         self.forget_prefixes(plugin_id);
         Ok(())

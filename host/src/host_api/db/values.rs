@@ -84,7 +84,16 @@ pub enum RowsError {
     Host(HostError),
 }
 
-/// Steps the statement and collects its rows as a JSON array of objects.
+fn too_large() -> RowsError {
+    RowsError::Host(HostError::Limit(format!(
+        "database: the result is larger than {} MiB; select fewer rows or columns",
+        MAX_RESULT_BYTES / (1024 * 1024)
+    )))
+}
+
+/// Steps the statement and collects its rows as a JSON array of objects. The
+/// size of each value is counted before it is copied or encoded, so a result
+/// over the cap fails without the host ever holding it.
 pub fn rows_to_json(stmt: &mut Statement<'_>) -> Result<String, RowsError> {
     let names: Vec<String> = stmt
         .column_names()
@@ -102,29 +111,29 @@ pub fn rows_to_json(stmt: &mut Statement<'_>) -> Result<String, RowsError> {
         }
         let mut obj = Map::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
-            let v = match row.get_ref(i).map_err(RowsError::Sql)? {
+            let value = row.get_ref(i).map_err(RowsError::Sql)?;
+            bytes += name.len()
+                + 8
+                + match value {
+                    ValueRef::Text(t) => t.len(),
+                    ValueRef::Blob(b) => b.len().div_ceil(3) * 4,
+                    _ => 24,
+                };
+            if bytes > MAX_RESULT_BYTES {
+                return Err(too_large());
+            }
+            let v = match value {
                 ValueRef::Null => Value::Null,
                 ValueRef::Integer(n) => Value::from(n),
                 ValueRef::Real(f) => {
                     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
                 }
-                ValueRef::Text(t) => {
-                    bytes += t.len();
-                    Value::String(String::from_utf8_lossy(t).into_owned())
-                }
+                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
                 ValueRef::Blob(b) => {
-                    bytes += b.len() * 4 / 3;
                     Value::String(base64::engine::general_purpose::STANDARD.encode(b))
                 }
             };
-            bytes += name.len() + 8;
             obj.insert(name.clone(), v);
-        }
-        if bytes > MAX_RESULT_BYTES {
-            return Err(RowsError::Host(HostError::Limit(format!(
-                "database: the result is larger than {} MiB; select fewer rows or columns",
-                MAX_RESULT_BYTES / (1024 * 1024)
-            ))));
         }
         out.push(Value::Object(obj));
     }

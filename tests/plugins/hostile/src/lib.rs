@@ -35,6 +35,11 @@ impl Plugin for Hostile {
                 }
             }
             "panic" => panic!("hostile plugin panics on purpose"),
+            // A blocking WASI wait (a monotonic-clock pollable) far past the deadline.
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(600));
+                Ok(None)
+            }
             "recurse" => Ok(Some(Value::from(recurse(0)))),
             "count" => Ok(Some(Value::from(CALLS.fetch_add(1, Ordering::SeqCst) + 1))),
             _ => Ok(None),
