@@ -107,7 +107,13 @@ fn calls(kind: RuntimeKind) -> (f64, f64) {
     let plugin = id(kind);
     let call = || {
         manager
-            .call_hook_at(&plugin, "spin", PAYLOAD, 0, false)
+            .call_hook_at(
+                &plugin,
+                "spin",
+                PAYLOAD,
+                0,
+                raisfast::manager::Cause::Direct,
+            )
             .map_err(|f| f.error)
             .unwrap();
     };

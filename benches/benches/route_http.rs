@@ -15,13 +15,8 @@
 
 use poem::web::{Json, Path};
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
-use raisfast::cms::Cms;
-use raisfast::hooks::Dispatcher;
-use raisfast::host_api::{CallState, PluginContext, Services, db};
-use raisfast::manager::PluginManager;
-use raisfast::server::{AppState, app};
-use raisfast::store::Database;
-use raisfast_benches::load::{Run, env_or, get_text, listen, wrk};
+use raisfast::host_api::{CallState, PluginContext, db};
+use raisfast_benches::load::{Run, Served, env_or, get_text, listen, serve_app, wrk};
 use raisfast_benches::{RUNTIMES, id, install_fixture, label, root, settings};
 use serde_json::Value;
 use std::process::Command;
@@ -65,30 +60,16 @@ fn main() {
     let tmp = tempfile::tempdir().unwrap();
     let settings = settings(tmp.path(), &root().join("target/bench-compile-cache"));
     install_fixture(&settings.plugin_dir);
-    std::fs::create_dir_all(&settings.data_dir).unwrap();
-    let settings = Arc::new(settings);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = Database::open(&settings.database_path()).unwrap();
-    let services = Services::new(Arc::clone(&settings), Arc::clone(&db));
-    let manager = Arc::new(PluginManager::with_services(services).unwrap());
-    let report = manager.load_all();
-    assert!(report.failed.is_empty(), "{:?}", report.failed);
-    let dispatcher = Dispatcher::new(Arc::clone(&manager));
-    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
-    let state = Arc::new(AppState::new(
-        cms,
-        Arc::clone(&manager),
-        Arc::clone(&settings),
-    ));
+    let Served {
+        rt,
+        addr: server,
+        manager,
+        dispatcher,
+    } = serve_app(settings);
     let js_ctx = Arc::clone(manager.plugin(&id(RUNTIMES[0])).unwrap().context());
-    let (server, native) = rt.block_on(async {
-        let server = listen(app(state)).await;
-        let native = listen(Route::new().at("/items/:id", get(native_item)).data(js_ctx)).await;
-        (server, native)
-    });
+    let native = rt.block_on(listen(
+        Route::new().at("/items/:id", get(native_item)).data(js_ctx),
+    ));
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {

@@ -12,16 +12,9 @@
 //! `RAISFAST_BENCH_SECONDS` sets each run's length (default 10),
 //! `RAISFAST_BENCH_ROUNDS` the interleaved rounds (default 3).
 
-use raisfast::cms::Cms;
-use raisfast::hooks::Dispatcher;
-use raisfast::host_api::Services;
-use raisfast::manager::PluginManager;
-use raisfast::server::{AppState, app};
-use raisfast::store::Database;
-use raisfast_benches::load::{Run, env_or, get_text, listen, wrk_with};
+use raisfast_benches::load::{Run, env_or, get_text, serve_app, wrk_with};
 use raisfast_benches::{root, settings};
 use std::process::Command;
-use std::sync::Arc;
 
 const MANIFEST: &str = r#"[plugin]
 id = "bench.writer"
@@ -60,28 +53,16 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
     std::fs::write(dir.join("main.js"), SOURCE).unwrap();
-    std::fs::create_dir_all(&settings.data_dir).unwrap();
-    let settings = Arc::new(settings);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = Database::open(&settings.database_path()).unwrap();
-    let services = Services::new(Arc::clone(&settings), Arc::clone(&db));
-    let manager = Arc::new(PluginManager::with_services(services).unwrap());
-    let report = manager.load_all();
-    assert!(report.failed.is_empty(), "{:?}", report.failed);
-    let dispatcher = Dispatcher::new(Arc::clone(&manager));
-    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
-    let state = Arc::new(AppState::new(cms, manager, Arc::clone(&settings)));
-    let server = rt.block_on(listen(app(state)));
+    let limit = settings.server.inflight_limit();
+    let served = serve_app(settings);
+    let server = served.addr;
     let base = format!("http://{server}/api/v1/plugins/bench.writer");
     assert!(get_text(&format!("{base}/write")).contains("200 OK"));
     println!(
         "route_write: GET /write (one KV write) beside GET /read; wrk -t1, {}s runs; {} cores; in-flight bound {}",
         env_or("RAISFAST_BENCH_SECONDS", 10),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        settings.server.inflight_limit(),
+        limit,
     );
     let rounds = env_or("RAISFAST_BENCH_ROUNDS", 3).max(1) as usize;
     let targets: Vec<(&str, u64)> =
@@ -119,5 +100,5 @@ fn main() {
             all.join(", ")
         );
     }
-    dispatcher.shutdown();
+    served.dispatcher.shutdown();
 }

@@ -2,8 +2,54 @@
 //! its figures parsed, and the helpers to serve an endpoint and check it first.
 
 use poem::listener::{Acceptor, Listener, TcpListener};
+use raisfast::cms::Cms;
+use raisfast::hooks::Dispatcher;
+use raisfast::host_api::Services;
+use raisfast::manager::PluginManager;
+use raisfast::server::{AppState, app};
+use raisfast::settings::Settings;
+use raisfast::store::Database;
 use std::net::SocketAddr;
 use std::process::Command;
+use std::sync::Arc;
+
+/// The real server application on a loopback port, with its plugins loaded.
+pub struct Served {
+    /// The runtime it serves on (other endpoints may join it).
+    pub rt: tokio::runtime::Runtime,
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Its plugins.
+    pub manager: Arc<PluginManager>,
+    /// Its hooks (shut down at the end).
+    pub dispatcher: Arc<Dispatcher>,
+}
+
+/// Loads the plugins of `settings` (every one must load) and serves the
+/// server application on a free loopback port.
+pub fn serve_app(settings: Settings) -> Served {
+    std::fs::create_dir_all(&settings.data_dir).unwrap();
+    let settings = Arc::new(settings);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = Database::open(&settings.database_path()).unwrap();
+    let services = Services::new(Arc::clone(&settings), Arc::clone(&db));
+    let manager = Arc::new(PluginManager::with_services(services).unwrap());
+    let report = manager.load_all();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    let dispatcher = Dispatcher::new(Arc::clone(&manager));
+    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
+    let state = Arc::new(AppState::new(cms, Arc::clone(&manager), settings));
+    let addr = rt.block_on(listen(app(state)));
+    Served {
+        rt,
+        addr,
+        manager,
+        dispatcher,
+    }
+}
 
 /// One wrk run's figures.
 #[derive(Clone, Copy)]

@@ -10,7 +10,7 @@
 //!   (the row is the lease). The row then records duration and outcome.
 
 use crate::hooks::Envelope;
-use crate::manager::{PluginManager, PluginState};
+use crate::manager::{Cause, PluginManager, PluginState};
 use crate::store::{Database, StoreError, now_ms};
 use chrono::{DateTime, TimeZone, Utc};
 use croner::Cron;
@@ -21,6 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// Runs kept per job in the history (`raisfast_cron_runs`); older ones are deleted.
+pub const HISTORY: usize = 100;
 
 /// Parses a schedule; the error says what is wrong with it.
 pub fn parse_schedule(expr: &str) -> Result<Cron, String> {
@@ -249,7 +252,7 @@ fn start_run(
         let started = std::time::Instant::now();
         let body = serde_json::json!({ "job": job, "schedule": schedule, "scheduled_at": at });
         let envelope = Envelope::new("on_cron_tick", body).to_json();
-        let result = m.call_hook_at(&plugin, &handler, &envelope, 0, false);
+        let result = m.call_hook_at(&plugin, &handler, &envelope, 0, Cause::Cron);
         let (outcome, error) = match &result {
             Ok(_) => ("ok", None),
             Err(f) => ("error", Some(f.error.to_string())),
@@ -263,6 +266,13 @@ fn start_run(
                 "UPDATE raisfast_cron_runs SET duration_ms = ?4, outcome = ?5, error = ?6
                  WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at = ?3",
                 rusqlite::params![plugin, job, at, elapsed, outcome, error],
+            )?;
+            // The history keeps the latest runs of each job.
+            conn.execute(
+                "DELETE FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at <
+                 (SELECT scheduled_at FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2
+                  ORDER BY scheduled_at DESC LIMIT 1 OFFSET ?3)",
+                rusqlite::params![plugin, job, HISTORY as i64 - 1],
             )
         });
         running.store(false, Ordering::SeqCst);

@@ -71,6 +71,8 @@ pub struct Settings {
     pub vfs: VfsSettings,
     /// Plugin KV stores.
     pub kv: KvSettings,
+    /// Plugins' tables in the database.
+    pub database: DatabaseSettings,
     /// Public site settings plugins may be granted.
     pub site: SiteSettings,
     /// Per-plugin operator overrides, keyed by plugin id.
@@ -87,6 +89,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             vfs: VfsSettings::default(),
             kv: KvSettings::default(),
+            database: DatabaseSettings::default(),
             site: SiteSettings::default(),
             plugins: BTreeMap::new(),
         }
@@ -248,6 +251,8 @@ pub struct VfsSettings {
     pub max_file_bytes: u64,
     /// Largest total per plugin in bytes.
     pub max_total_bytes: u64,
+    /// Most files and directories per plugin.
+    pub max_entries: u64,
 }
 
 impl Default for VfsSettings {
@@ -255,6 +260,7 @@ impl Default for VfsSettings {
         VfsSettings {
             max_file_bytes: 8 * 1024 * 1024,
             max_total_bytes: 64 * 1024 * 1024,
+            max_entries: 10_000,
         }
     }
 }
@@ -267,6 +273,8 @@ pub struct KvSettings {
     pub max_value_bytes: usize,
     /// Most keys per plugin.
     pub max_keys: u64,
+    /// Most bytes of keys and values per plugin.
+    pub max_total_bytes: u64,
 }
 
 impl Default for KvSettings {
@@ -274,6 +282,24 @@ impl Default for KvSettings {
         KvSettings {
             max_value_bytes: 1024 * 1024,
             max_keys: 100_000,
+            max_total_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Most bytes a plugin's own tables (and their indexes) may hold; past it,
+    /// statements that add to them fail with `limit` (deletes still work).
+    pub max_plugin_bytes: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            max_plugin_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -100,6 +100,9 @@ impl Ctx {
         s.http.allowed_private_networks = vec!["127.0.0.1/32".parse().unwrap()];
         s.vfs.max_file_bytes = 50_000;
         s.vfs.max_total_bytes = 100_000;
+        s.vfs.max_entries = 200;
+        s.kv.max_total_bytes = 4 * 1024 * 1024;
+        s.database.max_plugin_bytes = 1024 * 1024;
         std::fs::create_dir_all(&s.plugin_dir).unwrap();
         std::fs::create_dir_all(&s.data_dir).unwrap();
         let plugins = s.plugin_dir.clone();
@@ -158,11 +161,11 @@ impl Ctx {
             &manifest(
                 "atk.listener",
                 "js",
-                "[hooks.\"loop.evt\"]\nhandler = \"heard\"\n",
+                "[hooks.\"loop.evt\"]\nhandler = \"heard\"\n\n[[routes]]\nmethod = \"POST\"\npath = \"/wipe\"\nhandler = \"admin_wipe\"\nauth = \"admin\"\n",
             ),
             &[(
                 "main.js",
-                "import { kvGet, kvSet } from 'sdk';\nexport function heard(input) { kvSet('heard', true); }\nexport function was_heard() { return kvGet('heard') ?? false; }",
+                "import { kvGet, kvSet } from 'sdk';\nexport function heard(input) { kvSet('heard', true); }\nexport function was_heard() { return kvGet('heard') ?? false; }\nexport function admin_wipe() { kvSet('wiped', true); }\nexport function was_wiped() { return kvGet('wiped') ?? false; }",
             )],
             None,
         );
@@ -358,6 +361,14 @@ fn log_outcome(ctx: &Ctx, lang: Lang, handler: &str) -> String {
     }
 }
 
+/// What emitting `name` gives: the error kind, or "ok".
+fn emitted(ctx: &Ctx, lang: Lang, name: &str) -> String {
+    match lang {
+        Rust => ctx.probe(json!({"op": "events.emit", "name": name, "payload": {}})),
+        l => ctx.call(l, "emit_named", json!({"name": name})).pipe(text),
+    }
+}
+
 fn manifest_refused(text: &str) -> String {
     match Manifest::parse(Path::new("manifest.toml"), text, None) {
         Ok(_) => "accepted".into(),
@@ -501,6 +512,12 @@ fn attacks() -> Vec<Attack> {
             Rust => c.probe(json!({"op": "kv.set", "key": "big", "size": 2 * 1024 * 1024})),
             l => c.call(l, "huge_kv", json!({})).pipe(text),
         }),
+        attack!("MEM-08", SCRIPTS, "limit", |c, l| c
+            .call(l, "kv_fill", json!({}))
+            .pipe(text)),
+        attack!("FS-08", SCRIPTS, "limit", |c, l| c
+            .call(l, "many_files", json!({}))
+            .pipe(text)),
         attack!(
             "STACK-01",
             ALL,
@@ -676,6 +693,9 @@ fn attacks() -> Vec<Attack> {
             "sql",
             "SELECT length(hex(zeroblob(12000000)))"
         )),
+        attack!("DB-23", &[Js], "limit", |c, _| c
+            .call(Js, "table_fill", json!({}))
+            .pipe(text)),
         attack!("NET-01", ALL, "denied", |c, l| http(
             c,
             l,
@@ -850,17 +870,107 @@ fn attacks() -> Vec<Attack> {
         attack!(
             "EVT-04",
             &[Js],
-            "disabled after 5 consecutive failures",
+            "each failure counted; stays enabled",
             |c, _| {
+                // Content anyone can create makes the action fail: the input's
+                // fault as much as the plugin's, so it never switches it off.
                 let env = Envelope::new("on_content_created", json!({}));
-                for _ in 0..5 {
+                for _ in 0..8 {
                     c.hooks.action(&env);
                 }
+                let errors = c
+                    .manager
+                    .plugin("atk.thrower")
+                    .map(|p| p.metrics.errors.load(std::sync::atomic::Ordering::Relaxed))
+                    .unwrap_or(0);
                 match c.manager.state("atk.thrower") {
+                    Some(PluginState::Active(_)) if errors >= 8 => {
+                        "each failure counted; stays enabled".into()
+                    }
+                    other => format!(
+                        "{} after {errors} errors",
+                        other.map(|s| s.name().to_string()).unwrap_or_default()
+                    ),
+                }
+            }
+        ),
+        attack!(
+            "EVT-10",
+            &[Js],
+            "disabled after 5 consecutive failures",
+            |c, _| {
+                // A cron job has no outside input: its failures are the plugin's.
+                for _ in 0..5 {
+                    let _ = c.manager.call_hook_at(
+                        "atk.cron",
+                        "spin",
+                        "{}",
+                        0,
+                        raisfast::manager::Cause::Cron,
+                    );
+                }
+                match c.manager.state("atk.cron") {
                     Some(PluginState::Disabled(Some(why))) if why.contains("5 consecutive") => {
                         "disabled after 5 consecutive failures".into()
                     }
                     other => other.map(|s| s.name().to_string()).unwrap_or_default(),
+                }
+            }
+        ),
+        attack!("EVT-05", ALL, "invalid", |c, l| emitted(
+            c,
+            l,
+            "on-content-created"
+        )),
+        attack!("EVT-06", ALL, "invalid", |c, l| emitted(c, l, "on.unload")),
+        attack!("EVT-07", ALL, "invalid", |c, l| emitted(
+            c,
+            l,
+            "raisfast:handlers"
+        )),
+        attack!(
+            "EVT-08",
+            &[Rust],
+            "not delivered: the handler serves a route",
+            |c, _| {
+                c.manager.start_events();
+                // atk.listener exports `admin_wipe` as an admin-only route handler.
+                let env = json!({"hook": "probe", "body": {"op": "events.emit", "name": "admin_wipe", "payload": {}}}).to_string();
+                c.manager.call_hook("atk.rust", "probe", &env).unwrap();
+                std::thread::sleep(Duration::from_millis(1500));
+                let wiped = c
+                    .manager
+                    .call_hook("atk.listener", "was_wiped", "{}")
+                    .ok()
+                    .and_then(|o| o.value);
+                if wiped.as_deref() == Some("false") {
+                    "not delivered: the handler serves a route".into()
+                } else {
+                    format!("{wiped:?}")
+                }
+            }
+        ),
+        attack!(
+            "EVT-09",
+            &[Js],
+            "queued up to its share, then limit; nothing dropped silently",
+            |c, _| {
+                // 100 events of 900 KiB from one call: the plugin's share of the
+                // queue (16 MiB) fills, and `emit` says so.
+                let r = c.call(Js, "emit_big", json!({}));
+                let budget = &c.manager.services().event_budget;
+                let drained = crate::server_support::wait_until(Duration::from_secs(30), || {
+                    budget.used() == 0
+                });
+                match r {
+                    Ok(v)
+                        if (17..=18).contains(&v[0].as_u64().unwrap_or(0))
+                            && v[1] == "limit"
+                            && drained =>
+                    {
+                        "queued up to its share, then limit; nothing dropped silently".into()
+                    }
+                    other => format!("{other:?}, drained: {drained}"),
                 }
             }
         ),
@@ -898,7 +1008,7 @@ fn attacks() -> Vec<Attack> {
             std::fs::remove_dir_all(plugins.join("zz-duplicate")).unwrap();
             let held = c.call(Js, "ping", json!({})).ok() == Some(json!("pong"));
             match r {
-                Err(e) if held && e.to_string().contains("duplicate plugin id") => {
+                Err(e) if held && e.to_string().contains("declares it too") => {
                     "the second copy is not loaded".into()
                 }
                 other => format!("{:?}", other.map_err(|e| e.to_string())),

@@ -47,7 +47,7 @@ fn check_fails_on_broken_plugins_with_every_error() {
         "help: did you mean `priority`?",
         "tests/fixtures/broken/bad-id/manifest.toml:2:6: `plugin.id`: invalid plugin id `My Plugin`",
         "error: dependency cycle: test.cycle-a -> test.cycle-b -> test.cycle-a",
-        "duplicate plugin id test.dup: also declared by tests/fixtures/broken/dup-1",
+        "plugin id test.dup is declared by tests/fixtures/broken/dup-1 and tests/fixtures/broken/dup-2",
         "`plugin.entry`: entry file `tests/fixtures/broken/no-entry/init.lua` does not exist",
         "`cron.schedule`: invalid cron expression `61 * * * *`",
         "with errors",
@@ -453,4 +453,58 @@ fn call_of_a_route_matches_params_and_decodes_the_query() {
         out["body"],
         serde_json::json!({"id": "7", "q": "a b", "path": "/items/7"})
     );
+}
+
+#[test]
+fn building_a_c_plugin_reads_no_file_outside_it() {
+    // `plugin build` runs the author's toolchain with the operator's rights: a
+    // source that `#embed`s or `#include`s a file outside the plugin (the
+    // operator's keys, /etc) is refused before anything is compiled in.
+    let dir = tempfile::tempdir().unwrap();
+    let o = raisfast(
+        &[
+            "--plugin-dir",
+            "p",
+            "plugin",
+            "new",
+            "leaky",
+            "--runtime",
+            "c",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let secret = dir.path().join("secret.h");
+    std::fs::write(&secret, "#define SECRET \"operator's key\"\n").unwrap();
+    for (name, line) in [
+        (
+            "embed.c",
+            "static const unsigned char leak[] = {\n#embed \"/etc/hostname\"\n};\n".to_string(),
+        ),
+        (
+            "absolute.c",
+            format!(
+                "#include \"{}\"\nconst char *leak = SECRET;\n",
+                secret.display()
+            ),
+        ),
+        (
+            "relative.c",
+            "#include \"../../secret.h\"\nconst char *leak = SECRET;\n".to_string(),
+        ),
+    ] {
+        let file = dir.path().join("p/leaky").join(name);
+        std::fs::write(&file, line).unwrap();
+        let o = raisfast(&["plugin", "build", "p/leaky"], dir.path());
+        let out = text(&o);
+        assert!(!o.status.success(), "{name}: {out}");
+        assert!(
+            out.contains("outside the plugin directory and the SDK"),
+            "{name}: {out}"
+        );
+        std::fs::remove_file(&file).unwrap();
+    }
+    // Its own files are fine.
+    let o = raisfast(&["plugin", "build", "p/leaky"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
 }

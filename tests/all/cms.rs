@@ -28,7 +28,7 @@ fn recorder(root: &std::path::Path) {
     let manifest = script_manifest(
         "e2e.recorder",
         "js",
-        "[[routes]]\nmethod = \"GET\"\npath = \"/hooks\"\nhandler = \"hooks\"\nauth = \"public\"\n",
+        "[permissions]\npersonal_data = [\"users\", \"drafts\"]\n\n[[routes]]\nmethod = \"GET\"\npath = \"/hooks\"\nhandler = \"hooks\"\nauth = \"public\"\n",
     );
     plugin(root, "recorder", &manifest, &[("main.js", &js)]);
 }

@@ -229,3 +229,48 @@ fn a_long_query_stops_at_the_deadline() {
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     assert_eq!(ok(&q(&h, "SELECT 1 AS one")), &json!([{"one": 1}]));
 }
+
+#[test]
+fn a_plugin_table_cannot_constrain_core_tables() {
+    // A foreign key to a core table would make the core's deletes fail.
+    let h = crate::support::Harness::new();
+    h.install_files(
+        "fk",
+        &crate::support::script_manifest(
+            "test.fk",
+            "js",
+            "[permissions]\ndatabase = [\"*\"]\n",
+        ),
+        &[(
+            "main.js",
+            "import { dbExecute } from 'sdk';\n\
+             export function make(input) { try { dbExecute(JSON.parse(input).body.sql, []); return 'ok'; } catch (e) { return e.message; } }\n",
+        )],
+    );
+    h.load_ok();
+    let make = |sql: &str| {
+        let env = serde_json::json!({"body": {"sql": sql}}).to_string();
+        h.manager
+            .call_hook("test.fk", "make", &env)
+            .unwrap()
+            .value
+            .unwrap()
+    };
+    for sql in [
+        "CREATE TABLE fk_pins (content_id TEXT REFERENCES content(id))",
+        "CREATE TABLE fk_owners (user_id TEXT, FOREIGN KEY (user_id) REFERENCES \"USERS\"(id) ON DELETE RESTRICT)",
+    ] {
+        let out = make(sql);
+        assert!(
+            out.contains("may refer only to its own tables"),
+            "{sql}: {out}"
+        );
+    }
+    // Undone: the table does not exist; its own references are fine.
+    assert!(make("CREATE TABLE fk_tags (id INTEGER PRIMARY KEY)").contains("ok"));
+    assert!(make("CREATE TABLE fk_pins (tag INTEGER REFERENCES fk_tags(id))").contains("ok"));
+    assert!(
+        make("ALTER TABLE fk_tags ADD COLUMN owner TEXT REFERENCES users(id)")
+            .contains("may refer only")
+    );
+}

@@ -4,36 +4,7 @@
 use crate::server_support::{ADMIN_PASSWORD, Server, plugin};
 use crate::support::script_manifest;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-
-/// A raw request: status, headers (lowercase names) and body text.
-fn raw(
-    server: &Server,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> (u16, Vec<(String, String)>, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .new_agent();
-    let mut req = ureq::http::Request::builder()
-        .method(method)
-        .uri(server.url(path));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut resp = agent.run(req.body(body).unwrap()).unwrap();
-    let hs = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    (resp.status().as_u16(), hs, text)
-}
+use std::time::Instant;
 
 fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     hs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -78,7 +49,7 @@ fn one_body_limit_for_every_endpoint_with_the_json_error_shape() {
             if chunked {
                 headers.push(("transfer-encoding", "chunked"));
             }
-            let (status, _, text) = raw(&server, method, path, &headers, big.clone());
+            let (status, _, text) = server.raw(method, path, &headers, big.clone());
             assert_eq!(status, 413, "{method} {path} (chunked: {chunked}): {text}");
             let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
             assert_eq!(v["error"]["code"], "too_large", "{v}");
@@ -94,8 +65,7 @@ fn one_body_limit_for_every_endpoint_with_the_json_error_shape() {
     assert_eq!(status, 400, "{body}");
     // JSON nested beyond the parser's depth is a 400, not a crash.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let (status, _, text) = raw(
-        &server,
+    let (status, _, text) = server.raw(
         "POST",
         "/api/v1/content",
         &[
@@ -155,8 +125,7 @@ fn login_reveals_nothing_and_throttles_guessing() {
     }
     let body = throttled.expect("throttled after repeated failures");
     assert_eq!(body["error"]["code"], "throttled", "{body}");
-    let (status, hs, _) = raw(
-        &server,
+    let (status, hs, _) = server.raw(
         "POST",
         "/api/v1/auth/login",
         &[("content-type", "application/json")],
@@ -211,13 +180,7 @@ fn rendered_html_is_sanitized_and_served_with_a_restrictive_policy() {
     );
     assert_eq!(status, 201, "{c}");
     let id = c["id"].as_str().unwrap();
-    let (status, hs, html) = raw(
-        &server,
-        "GET",
-        &format!("/api/v1/content/{id}/html"),
-        &[],
-        vec![],
-    );
+    let (status, hs, html) = server.raw("GET", &format!("/api/v1/content/{id}/html"), &[], vec![]);
     assert_eq!(status, 200, "{html}");
     // No tag runs script (escaped text, `&lt;img ...&gt;`, is only text).
     for tag in html
@@ -237,10 +200,10 @@ fn rendered_html_is_sanitized_and_served_with_a_restrictive_policy() {
     );
     assert_eq!(header(&hs, "x-content-type-options"), Some("nosniff"));
     // JSON answers carry nosniff too.
-    let (_, hs, _) = raw(&server, "GET", "/api/v1/content", &[], vec![]);
+    let (_, hs, _) = server.raw("GET", "/api/v1/content", &[], vec![]);
     assert_eq!(header(&hs, "x-content-type-options"), Some("nosniff"));
     // A plugin's answer is never sniffed as HTML, and never switches protocols.
-    let (status, hs, _) = raw(&server, "GET", "/api/v1/plugins/e2e.page/page", &[], vec![]);
+    let (status, hs, _) = server.raw("GET", "/api/v1/plugins/e2e.page/page", &[], vec![]);
     assert_eq!(status, 200);
     assert_eq!(header(&hs, "x-content-type-options"), Some("nosniff"));
     assert!(
@@ -248,13 +211,7 @@ fn rendered_html_is_sanitized_and_served_with_a_restrictive_policy() {
             .unwrap()
             .starts_with("text/plain")
     );
-    let (status, _, text) = raw(
-        &server,
-        "GET",
-        "/api/v1/plugins/e2e.page/switch",
-        &[],
-        vec![],
-    );
+    let (status, _, text) = server.raw("GET", "/api/v1/plugins/e2e.page/switch", &[], vec![]);
     assert_eq!(status, 500, "{text}");
     assert_eq!(server.call("GET", "/api/v1/content", None, None).0, 200);
 }

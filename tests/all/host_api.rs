@@ -273,7 +273,7 @@ fn events_are_queued_for_delivery_and_checked() {
     let r: serde_json::Value = serde_json::from_str(out.value.as_deref().unwrap()).unwrap();
     assert_eq!(ok(&r[0]), &json!(null));
     err(&r[1], "invalid", "invalid hook or event name");
-    err(&r[2], "invalid", "is a server hook");
+    err(&r[2], "invalid", "which only the server fires");
     assert_eq!(out.events.len(), 1);
     assert_eq!(out.events[0].name, "crm.deal_won");
     assert_eq!(out.events[0].payload, r#"{"deal":7}"#);

@@ -145,3 +145,74 @@ fn a_redirect_to_a_private_address_is_refused() {
         "not on the plugin's allow-list",
     );
 }
+
+/// A test server on 127.0.0.1 (which the operator allows), and a probe plugin
+/// allowed `hosts` (`http://NAME:PORT` plus `path`, for each name).
+fn local(hosts: &[&str], path: &str) -> (TestServer, Harness) {
+    let server = TestServer::start();
+    let p = server.port;
+    let h = Harness::with(
+        |s| s.http.allowed_private_networks = vec!["127.0.0.1/32".parse().unwrap()],
+        names(),
+    );
+    let list: Vec<String> = hosts
+        .iter()
+        .map(|n| format!("\"http://{n}:{p}{path}\""))
+        .collect();
+    h.install_probe(
+        "test.probe",
+        &format!("[permissions]\nhttp = [{}]\n", list.join(", ")),
+    );
+    h.load_ok();
+    (server, h)
+}
+
+#[test]
+fn a_plugins_headers_never_follow_a_redirect_to_another_host() {
+    let (server, h) = local(&["public.test", "evil.test"], "");
+    let p = server.port;
+    let with_key = |url: String| {
+        h.probe(
+            "test.probe",
+            json!({"op": "http.fetch", "url": url, "timeout_ms": 2000, "headers": {"x-api-key": "secret"}}),
+        )
+    };
+    // Same origin: the key goes along.
+    let same = with_key(format!("http://public.test:{p}/redirect?to=/headers"));
+    assert!(
+        ok(&same)["body"].as_str().unwrap().contains("x-api-key"),
+        "{same}"
+    );
+    // Another host (allowed, but not the one the plugin gave its key to): it does not.
+    let other = with_key(format!(
+        "http://public.test:{p}/redirect?to=http://evil.test:{p}/headers"
+    ));
+    assert!(
+        !ok(&other)["body"].as_str().unwrap().contains("x-api-key"),
+        "{other}"
+    );
+}
+
+#[test]
+fn the_allow_list_matches_the_path_as_the_server_reads_it() {
+    let (server, h) = local(&["public.test"], "/v1/");
+    let p = server.port;
+    for path in [
+        "/v1/../hello",
+        "/v1/%2e%2e/hello",
+        "/v1/%2E./hello",
+        "/v1/%252e%252e/hello",
+        "/v1/..%2fhello",
+    ] {
+        err(
+            &fetch(&h, &format!("http://public.test:{p}{path}")),
+            "invalid",
+            "dot segment or an encoded separator",
+        );
+    }
+    err(
+        &fetch(&h, &format!("http://public.test:{p}/hello")),
+        "denied",
+        "allow-list",
+    );
+}

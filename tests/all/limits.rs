@@ -136,3 +136,67 @@ fn the_on_demand_allocator_enforces_the_same_limits() {
     ));
     assert_eq!(call(&h, "count").unwrap().as_deref(), Some("1"));
 }
+
+/// A hand-written component (a language cannot express it): one core module
+/// with `extra` memories of 12 MiB besides its own, answering every hook with
+/// nothing.
+fn many_memories(extra: usize) -> Vec<u8> {
+    let mems: String = (0..extra)
+        .map(|i| format!("(memory $m{i} 192)\n"))
+        .collect();
+    let wat = format!(
+        r#"(module
+          (memory (export "memory") 1)
+          {mems}
+          (global $bump (mut i32) (i32.const 1024))
+          (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+            (local $p i32)
+            global.get $bump
+            i32.const 7
+            i32.add
+            i32.const -8
+            i32.and
+            local.tee $p
+            local.get 3
+            i32.add
+            global.set $bump
+            local.get $p)
+          (func (export "raisfast:plugin/guest@0.1.0#handle") (param i32 i32 i32 i32) (result i32)
+            i32.const 16)
+          (func (export "raisfast:plugin/guest@0.1.0#route") (param i32) (result i32)
+            unreachable))"#
+    );
+    let core = wat::parse_str(&wat).unwrap();
+    raisfast::cli::componentize(&core, raisfast::cli::Adapter::Reactor).unwrap()
+}
+
+#[test]
+fn the_memory_cap_is_summed_over_every_memory_of_a_component() {
+    // On-demand allocation: nothing but the cap limits the number of memories.
+    let h = Harness::with(|s| s.runtime.pooling = false, Default::default());
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, extra) in [("two", 2), ("three", 3)] {
+        let wasm = tmp.path().join(format!("{name}.wasm"));
+        std::fs::write(&wasm, many_memories(extra)).unwrap();
+        let manifest = format!(
+            "[plugin]\nid = \"test.mem-{name}\"\nname = \"m\"\nversion = \"0.1.0\"\nruntime = \"wasm\"\n\n[permissions]\nmax_memory_mb = 32\n"
+        );
+        h.install(name, &wasm, &manifest);
+    }
+    h.load_ok();
+    // 1 page + 2 x 12 MiB fits under 32 MiB.
+    let two = h.manager.call_hook("test.mem-two", "anything", "{}");
+    assert!(two.is_ok(), "{:?}", two.err().map(|f| f.error));
+    // 1 page + 3 x 12 MiB does not, though each memory alone would.
+    let three = h
+        .manager
+        .call_hook("test.mem-three", "anything", "{}")
+        .unwrap_err()
+        .error;
+    match three {
+        CallError::Instantiate { message, .. } => {
+            assert!(message.contains("exceeds memory limits"), "{message}")
+        }
+        other => panic!("{other}"),
+    }
+}

@@ -49,6 +49,13 @@ fn plugins_load_after_their_dependencies_and_bad_ones_stay_out() {
     h.install("zz-dup", probe, &manifest("test.lib", "9.0.0", ""));
     std::fs::create_dir_all(h.plugin_dir().join("broken")).unwrap();
     std::fs::write(h.plugin_dir().join("broken/manifest.toml"), "[plugin\n").unwrap();
+    // test.lib was installed from `lib`: the later copy in `zz-dup` is refused.
+    let lib = h.plugin_dir().join("lib").canonicalize().unwrap();
+    h.manager
+        .services()
+        .db
+        .bind_install("test.lib", &lib)
+        .unwrap();
     let r = h.manager.load_all();
     assert_eq!(r.loaded, ["test.lib", "test.app"]);
     let why = |k: &str| {
@@ -66,7 +73,12 @@ fn plugins_load_after_their_dependencies_and_bad_ones_stay_out() {
     assert!(why("test.cyc-a").contains("dependency cycle: test.cyc-a -> test.cyc-b -> test.cyc-a"));
     assert!(why("test.cyc-b").contains("dependency cycle"));
     assert!(why("test.on-old").contains("its dependency test.old cannot load"));
-    assert!(why("/zz-dup").contains("duplicate plugin id test.lib"));
+    assert!(
+        why("/zz-dup").contains("plugin id test.lib is installed from")
+            && why("/zz-dup").contains("declares it too"),
+        "{}",
+        why("/zz-dup")
+    );
     assert!(
         why("/broken").contains("manifest.toml:1:"),
         "{}",
@@ -268,7 +280,13 @@ fn a_plugin_failing_five_times_in_a_row_is_disabled_and_says_why() {
     for _ in 0..10 {
         assert!(
             h.manager
-                .call_hook_at("test.veto", "on_content_deleting", "{}", 0, true)
+                .call_hook_at(
+                    "test.veto",
+                    "on_content_deleting",
+                    "{}",
+                    0,
+                    raisfast::manager::Cause::Filter
+                )
                 .is_err()
         );
     }

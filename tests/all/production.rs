@@ -172,20 +172,13 @@ fn concurrent_writers_wait_in_line_and_lose_nothing() {
 }
 
 fn get_with_headers(server: &Server, path: &str) -> (u16, Option<String>, Value) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .new_agent();
-    let mut resp = agent.get(&server.url(path)).call().unwrap();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let (status, headers, text) = server.raw("GET", path, &[], Vec::new());
+    let retry = headers
+        .into_iter()
+        .find(|(k, _)| k == "retry-after")
+        .map(|(_, v)| v);
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (resp.status().as_u16(), retry, body)
+    (status, retry, body)
 }
 
 #[test]

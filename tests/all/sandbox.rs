@@ -107,11 +107,183 @@ fn a_login_succeeds_while_a_plugin_holds_a_write_transaction() {
             "the hog ran {hog_took:?}"
         );
     });
+    // The log line is read from the server's output in the background.
     assert!(
-        server
-            .output()
-            .contains("held the database write lock while the server needed to write"),
+        server.wait_for_output(
+            "held the database write lock while the server needed to write",
+            Duration::from_secs(10)
+        ),
         "{}",
         server.output()
+    );
+}
+
+#[test]
+fn one_slow_plugin_does_not_starve_the_others_actions() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin(
+        tmp.path(),
+        "slow",
+        &script_manifest("e2e.slow", "js", "[permissions]\ntimeout_ms = 3000\n"),
+        &[(
+            "main.js",
+            // Runs to its deadline on every view.
+            "export function on_content_viewed(input) { while (true) {} }\n",
+        )],
+    );
+    plugin(
+        tmp.path(),
+        "counter",
+        &script_manifest(
+            "e2e.views",
+            "js",
+            "[[routes]]\nmethod = \"GET\"\npath = \"/views\"\nhandler = \"views\"\nauth = \"public\"\n",
+        ),
+        &[(
+            "main.js",
+            "import { kvGet, kvSet } from 'sdk';\n\
+             export function on_content_viewed(input) { kvSet('views', (kvGet('views') ?? 0) + 1); }\n\
+             export function views() { return kvGet('views') ?? 0; }\n",
+        )],
+    );
+    let server = Server::start(tmp.path());
+    let admin = server.admin();
+    let (status, c) = server.call(
+        "POST",
+        "/api/v1/content",
+        Some(&admin),
+        Some(json!({"title": "seen", "status": "published"})),
+    );
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_str().unwrap();
+    for _ in 0..10 {
+        let (status, _) = server.call("GET", &format!("/api/v1/content/{id}"), None, None);
+        assert_eq!(status, 200);
+    }
+    // The slow plugin's ten actions take 30 s in its own queue; the counter's
+    // ten run meanwhile.
+    let started = Instant::now();
+    let counted = crate::server_support::wait_until(Duration::from_secs(8), || {
+        server
+            .call("GET", "/api/v1/plugins/e2e.views/views", None, None)
+            .1
+            == json!(10)
+    });
+    assert!(
+        counted,
+        "after {:?}: {}",
+        started.elapsed(),
+        server.output()
+    );
+    // Timeouts on content anyone can view never switch the slow plugin off.
+    let (_, detail) = server.call("GET", "/api/v1/admin/plugins/e2e.slow", Some(&admin), None);
+    assert_eq!(detail["plugin"]["state"], "active", "{detail}");
+}
+
+#[test]
+fn personal_data_reaches_only_plugins_granted_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = "import { kvGet, kvSet } from 'sdk';\n\
+        export function on_user_registered(input) { kvSet('users', (kvGet('users') ?? []).concat([JSON.parse(input).body.email])); }\n\
+        export function on_content_created(input) { kvSet('content', (kvGet('content') ?? []).concat([JSON.parse(input).body.title])); }\n\
+        export function seen() { return { users: kvGet('users') ?? [], content: kvGet('content') ?? [] }; }\n";
+    let route =
+        "[[routes]]\nmethod = \"GET\"\npath = \"/seen\"\nhandler = \"seen\"\nauth = \"public\"\n";
+    plugin(
+        tmp.path(),
+        "nosy",
+        &script_manifest("e2e.nosy", "js", route),
+        &[("main.js", source)],
+    );
+    plugin(
+        tmp.path(),
+        "granted",
+        &script_manifest(
+            "e2e.granted",
+            "js",
+            &format!("[permissions]\npersonal_data = [\"users\", \"drafts\"]\n\n{route}"),
+        ),
+        &[("main.js", source)],
+    );
+    let server = Server::start(tmp.path());
+    let (status, body) = server.call(
+        "POST",
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"username": "dora", "password": "dora-password", "email": "dora@example.com"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let dora = server.login("dora", "dora-password");
+    for (title, status) in [("secret draft", "draft"), ("public post", "published")] {
+        let (s, b) = server.call(
+            "POST",
+            "/api/v1/content",
+            Some(&dora),
+            Some(json!({"title": title, "status": status})),
+        );
+        assert_eq!(s, 201, "{b}");
+    }
+    let seen = |id: &str| {
+        server
+            .call("GET", &format!("/api/v1/plugins/{id}/seen"), None, None)
+            .1
+    };
+    assert!(
+        crate::server_support::wait_until(Duration::from_secs(10), || {
+            seen("e2e.granted")
+                == json!({"users": ["dora@example.com"], "content": ["secret draft", "public post"]})
+        }),
+        "{}",
+        seen("e2e.granted")
+    );
+    assert_eq!(
+        seen("e2e.nosy"),
+        // No account, and of the draft only its metadata (not its title).
+        json!({"users": [], "content": [null, "public post"]})
+    );
+}
+
+#[test]
+fn an_installed_plugin_id_cannot_be_taken_over_from_another_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let route =
+        "[[routes]]\nmethod = \"GET\"\npath = \"/who\"\nhandler = \"who\"\nauth = \"public\"\n";
+    let manifest = script_manifest("e2e.victim", "js", route);
+    plugin(
+        tmp.path(),
+        "m-victim",
+        &manifest,
+        &[("main.js", "export function who() { return 'victim'; }\n")],
+    );
+    let who = |s: &Server| {
+        s.call("GET", "/api/v1/plugins/e2e.victim/who", None, None)
+            .1
+    };
+    let mut server = Server::start(tmp.path());
+    assert_eq!(who(&server), json!("victim"));
+    // A directory sorting first arrives later (hot reload) with the same id.
+    plugin(
+        tmp.path(),
+        "a-evil",
+        &manifest,
+        &[("main.js", "export function who() { return 'evil'; }\n")],
+    );
+    assert!(
+        server.wait_for_output(
+            "a-evil declares it too and is not loaded",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        server.output()
+    );
+    assert_eq!(who(&server), json!("victim"));
+    server.kill_9();
+    // And at the next start, whatever the directory order.
+    let server = Server::start(tmp.path());
+    assert_eq!(who(&server), json!("victim"));
+    let out = server.output();
+    assert!(
+        out.contains("plugin id e2e.victim is installed from") && out.contains("m-victim"),
+        "{out}"
     );
 }

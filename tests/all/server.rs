@@ -34,7 +34,11 @@ fn content_hooks_run_across_all_four_runtimes_and_render_applies() {
     plugin(
         root,
         "e2e-js",
-        &script_manifest("e2e.js", "js", ""),
+        &script_manifest(
+            "e2e.js",
+            "js",
+            "[permissions]\npersonal_data = [\"drafts\"]\n",
+        ),
         &[(
             "main.js",
             "export function on_content_creating(input) {\n  const body = JSON.parse(input).body;\n  body.title = '[js] ' + body.title;\n  return body;\n}\n\
@@ -47,7 +51,7 @@ fn content_hooks_run_across_all_four_runtimes_and_render_applies() {
         &script_manifest(
             "e2e.lua",
             "lua",
-            "[permissions]\ndatabase = [\"write:e2e_log\"]\n\n[[routes]]\nmethod = \"GET\"\npath = \"/last\"\nhandler = \"last\"\nauth = \"public\"\n",
+            "[permissions]\ndatabase = [\"write:e2e_log\"]\npersonal_data = [\"drafts\"]\n\n[[routes]]\nmethod = \"GET\"\npath = \"/last\"\nhandler = \"last\"\nauth = \"public\"\n",
         ),
         &[(
             "init.lua",
@@ -60,7 +64,11 @@ fn content_hooks_run_across_all_four_runtimes_and_render_applies() {
     plugin(
         root,
         "e2e-rhai",
-        &script_manifest("e2e.rhai", "rhai", ""),
+        &script_manifest(
+            "e2e.rhai",
+            "rhai",
+            "[permissions]\npersonal_data = [\"drafts\"]\n",
+        ),
         &[(
             "init.rhai",
             "fn on_content_created(input) {\n    log(\"info\", \"rhai saw \" + input.body.title);\n}\n",

@@ -113,11 +113,7 @@ impl Server {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .new_agent();
+        let agent = agent();
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(self.url(path));
@@ -137,6 +133,31 @@ impl Server {
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, value)
+    }
+
+    /// Sends a request with `headers` and a raw `body`; returns the status, the
+    /// response headers (lowercase names) and the body as text.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, Vec<(String, String)>, String) {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut resp = agent().run(req.body(body).unwrap()).unwrap();
+        let hs = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        (resp.status().as_u16(), hs, text)
     }
 
     /// Logs in and returns the token.
@@ -208,6 +229,15 @@ impl Drop for Server {
             self.terminate();
         }
     }
+}
+
+/// An HTTP client that reads error statuses as answers (60 s at most a request).
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
 }
 
 /// Polls `f` until it holds or `timeout` passes.

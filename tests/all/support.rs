@@ -193,7 +193,8 @@ pub fn err(v: &Value, kind: &str, needle: &str) {
 /// A small HTTP/1.1 server on 127.0.0.1 for outbound-HTTP tests.
 ///
 /// Paths: `/hello` (200 "hello"), `/echo` (method and body back),
-/// `/redirect?to=URL` (302), `/big?bytes=N` (N bytes), `/slow?ms=N` (waits N ms).
+/// `/redirect?to=URL` (302), `/big?bytes=N` (N bytes), `/slow?ms=N` (waits N ms),
+/// `/headers` (the request's header names, one per line).
 pub struct TestServer {
     /// Its port.
     pub port: u16,
@@ -218,10 +219,15 @@ impl TestServer {
                     let method = parts.next().unwrap_or("").to_string();
                     let target = parts.next().unwrap_or("/").to_string();
                     let mut len = 0usize;
+                    let mut names = String::new();
                     loop {
                         let mut h = String::new();
                         if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
                             break;
+                        }
+                        if let Some((name, _)) = h.split_once(':') {
+                            names.push_str(&name.to_ascii_lowercase());
+                            names.push('\n');
                         }
                         if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
                             len = v.trim().parse().unwrap_or(0);
@@ -239,6 +245,7 @@ impl TestServer {
                     };
                     let (status, extra, out): (&str, String, Vec<u8>) = match path {
                         "/hello" => ("200 OK", String::new(), b"hello".to_vec()),
+                        "/headers" => ("200 OK", String::new(), names.clone().into_bytes()),
                         "/echo" => (
                             "200 OK",
                             String::new(),

@@ -10,6 +10,7 @@ mod new;
 mod output;
 
 pub use build::build_plugin;
+pub use build::component::{Adapter, componentize};
 
 use crate::settings::Settings;
 use clap::{Args, Parser, Subcommand};
@@ -77,7 +78,12 @@ enum PluginCommand {
     List(check::ListArgs),
     /// Create a plugin from a template.
     New(new::NewArgs),
-    /// Build Rust plugins (a `Cargo.toml` beside the manifest) into their `plugin.wasm`.
+    /// Build Rust, C, Zig and Go plugins into their `plugin.wasm`.
+    ///
+    /// Building runs the plugin author's toolchain (cargo and its build
+    /// scripts, clang, Zig, Go) with your rights, outside the sandbox: build
+    /// only plugins whose sources you trust, or build them elsewhere and
+    /// install the `plugin.wasm`. The server never builds anything.
     Build(build::BuildArgs),
     /// Run one hook or route handler of a plugin through the real runtime and
     /// host API, and print its result and log lines.

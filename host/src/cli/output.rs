@@ -26,6 +26,16 @@ pub fn grants_summary(m: &Manifest) -> Vec<String> {
         }
         out.push(format!("files: {} (its own directory)", v.join(" + ")));
     }
+    if g.users || g.drafts {
+        let mut v = Vec::new();
+        if g.users {
+            v.push("user accounts with their email (on_user_* hooks)");
+        }
+        if g.drafts {
+            v.push("unpublished drafts");
+        }
+        out.push(format!("personal data: {}", v.join(", ")));
+    }
     if !g.server_settings.is_empty() {
         out.push(format!("server settings: {}", g.server_settings.join(", ")));
     }

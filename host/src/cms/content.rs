@@ -485,13 +485,16 @@ impl Cms {
             Some((_, html)) => html,
             None => markdown_to_html(&c.body),
         };
-        let env = self.envelope(
+        let mut env = self.envelope(
             "filter_html",
             Some(&c.id),
             Some(&c.content_type),
             Value::String(html),
             user,
         );
+        if c.status != "published" {
+            env.personal = Some(crate::host_api::grants::PersonalData::Drafts);
+        }
         let out = self.hooks.filter(&env, |v| {
             v.is_string()
                 .then_some(())

@@ -11,6 +11,7 @@ pub use content::{Content, ContentPage, ContentPatch, ListQuery, NewContent};
 pub use users::{Principal, User};
 
 use crate::hooks::{Dispatcher, Envelope, HookError};
+use crate::host_api::grants::PersonalData;
 use crate::settings::Settings;
 use crate::store::{Database, StoreError, WriteError};
 use serde_json::Value;
@@ -125,6 +126,10 @@ impl Cms {
         body: Value,
         user: Option<&Principal>,
     ) -> Envelope {
+        let body_status = body
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         Envelope {
             hook: hook.to_string(),
             id: id.map(|i| Value::String(i.to_string())),
@@ -132,12 +137,25 @@ impl Cms {
             body,
             user: user.map(|u| serde_json::to_value(u).unwrap_or_default()),
             emitter: None,
+            personal: personal_data(hook, &body_status),
         }
     }
 
     /// Fires an action after the request: it never delays or fails it.
     fn action(&self, env: Envelope) {
         self.hooks.action_later(env);
+    }
+}
+
+/// What personal data a core hook's payload carries: the user hooks carry an
+/// account; a content hook about an unpublished item carries a draft.
+fn personal_data(hook: &str, status: &Option<String>) -> Option<PersonalData> {
+    if hook.starts_with("on_user_") {
+        Some(PersonalData::Users)
+    } else if status.as_deref().is_some_and(|s| s != "published") {
+        Some(PersonalData::Drafts)
+    } else {
+        None
     }
 }
 

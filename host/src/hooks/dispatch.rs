@@ -5,12 +5,10 @@
 //! threads, and actions after the response.
 
 use super::Envelope;
-use crate::manager::PluginManager;
+use crate::manager::{Cause, PluginManager};
 use crate::manifest::OnError;
 use serde_json::Value;
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 
 /// A filter aborted the operation.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,66 +22,29 @@ pub struct HookError {
     pub message: String,
 }
 
-/// Threads running actions after the responses that caused them.
-const ACTION_WORKERS: usize = 2;
-/// Actions waiting for a worker, at most (beyond, an action runs on the caller's thread).
-const ACTION_QUEUE: usize = 10_000;
-
 /// Runs hooks for the core services.
 pub struct Dispatcher {
     manager: Arc<PluginManager>,
-    actions: Mutex<Option<SyncSender<Envelope>>>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Dispatcher {
-    /// A dispatcher over `manager` (whose events it starts delivering), with
-    /// its action workers.
+    /// A dispatcher over `manager`, whose background work (actions and events,
+    /// on a fair queue per plugin) it starts.
     pub fn new(manager: Arc<PluginManager>) -> Arc<Dispatcher> {
         manager.start_events();
-        let (tx, rx) = sync_channel::<Envelope>(ACTION_QUEUE);
-        let dispatcher = Arc::new(Dispatcher {
-            manager,
-            actions: Mutex::new(Some(tx)),
-            workers: Mutex::new(Vec::new()),
-        });
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..ACTION_WORKERS {
-            let rx = Arc::clone(&rx);
-            let weak = Arc::downgrade(&dispatcher);
-            let worker = std::thread::Builder::new()
-                .name(format!("raisfast-actions-{i}"))
-                .spawn(move || {
-                    loop {
-                        let next = rx.lock().expect("action lock").recv();
-                        let Ok(env) = next else { return };
-                        let Some(d) = weak.upgrade() else { return };
-                        d.action(&env);
-                    }
-                })
-                .expect("spawning an action worker");
-            dispatcher.workers.lock().expect("action lock").push(worker);
-        }
-        dispatcher
+        Arc::new(Dispatcher { manager })
     }
 
-    /// Runs an action after the caller returns (on a worker thread).
+    /// Runs an action after the caller returns (in the background, fairly per
+    /// plugin); once the server is stopping, on the caller's thread.
     pub fn action_later(&self, env: Envelope) {
-        let Some(tx) = self.actions.lock().expect("action lock").clone() else {
-            return;
-        };
-        if let Err(TrySendError::Full(env) | TrySendError::Disconnected(env)) = tx.try_send(env) {
-            // Beyond the queue, the caller runs the action itself.
+        if !self.manager.queue_action(&env) {
             self.action(&env);
         }
     }
 
     /// Finishes queued actions and events, then stops the workers.
     pub fn shutdown(&self) {
-        self.actions.lock().expect("action lock").take();
-        for w in self.workers.lock().expect("action lock").drain(..) {
-            let _ = w.join();
-        }
         self.manager.stop_events();
     }
 
@@ -101,10 +62,7 @@ impl Dispatcher {
         check: impl Fn(&Value) -> Result<(), String>,
     ) -> Result<Value, HookError> {
         let mut body = env.body.clone();
-        for s in self
-            .manager
-            .subscribers(&env.hook, env.content_type.as_deref())
-        {
+        for s in self.manager.subscribers_of(env) {
             let payload = Envelope {
                 body: body.clone(),
                 ..env.clone()
@@ -117,7 +75,7 @@ impl Dispatcher {
             };
             let result = self
                 .manager
-                .call_hook_at(&s.id, &s.handler, &payload, 0, true)
+                .call_hook_at(&s.id, &s.handler, &payload, 0, Cause::Filter)
                 .map_err(|f| refused(f.error.to_string()))
                 .and_then(
                     |out| match out.value.as_deref().map(serde_json::from_str::<Value>) {
@@ -141,16 +99,20 @@ impl Dispatcher {
     }
 
     /// Runs an action: every subscriber, in order; failures are logged and
-    /// counted, never returned.
+    /// counted, never returned. A draft reaches a plugin not granted it as
+    /// its metadata only ([`Envelope::redacted`]).
     pub fn action(&self, env: &Envelope) {
-        let payload = env.to_json();
-        for s in self
-            .manager
-            .subscribers(&env.hook, env.content_type.as_deref())
-        {
+        let full = env.to_json();
+        let redacted = env.redacted().to_json();
+        for s in self.manager.subscribers_of(env) {
+            let payload = if s.sees_in_full(env) {
+                &full
+            } else {
+                &redacted
+            };
             match self
                 .manager
-                .call_hook_at(&s.id, &s.handler, &payload, 0, false)
+                .call_hook_at(&s.id, &s.handler, payload, 0, Cause::Action)
             {
                 Ok(_) => {}
                 Err(f) => tracing::warn!(plugin = %s.id, hook = %env.hook, "{}", f.error),
@@ -161,13 +123,17 @@ impl Dispatcher {
     /// Runs a render override: the first subscriber that returns a string wins.
     pub fn render(&self, env: &Envelope) -> Option<(String, String)> {
         let payload = env.to_json();
+        // A render override needs the whole item: a plugin not granted a
+        // draft does not render it.
         for s in self
             .manager
-            .subscribers(&env.hook, env.content_type.as_deref())
+            .subscribers_of(env)
+            .into_iter()
+            .filter(|s| s.sees_in_full(env))
         {
             match self
                 .manager
-                .call_hook_at(&s.id, &s.handler, &payload, 0, false)
+                .call_hook_at(&s.id, &s.handler, &payload, 0, Cause::Render)
             {
                 Ok(out) => {
                     if let Some(Ok(Value::String(html))) =

@@ -1,100 +1,119 @@
-//! The event bus: custom events emitted by plugins, delivered asynchronously,
-//! in emission order, to every plugin subscribed to the event's name.
+//! The event bus: custom events emitted by plugins and the actions of core
+//! operations, run in the background on the [`FairQueue`] (a queue per
+//! subscriber, taken in turn), so one slow plugin delays only itself.
 //!
 //! The plugin manager queues the events of every successful call (hooks,
-//! routes, cron, events themselves); one delivery thread takes them off a
-//! bounded queue in order. An event handled by a plugin that emits more events
-//! goes one level deeper; the host API refuses to emit beyond
+//! routes, cron, events themselves); each subscriber receives them in emission
+//! order, with `emitter` set. An event handled by a plugin that emits more
+//! events goes one level deeper; the host API refuses to emit beyond
 //! [`MAX_DEPTH`](crate::host_api::events::MAX_DEPTH), so a loop stops there.
-//! Each subscriber receives the envelope with `emitter` set.
+//! An event's bytes stay reserved in the event budget until its last delivery.
 
 use super::Envelope;
+use super::queue::{FairQueue, Job};
 use crate::host_api::EmittedEvent;
-use crate::manager::PluginManager;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, Weak};
-use std::thread::JoinHandle;
+use crate::manager::{Cause, PluginManager};
+use std::sync::{Arc, Weak};
 
-/// Events waiting for delivery, at most.
-pub const QUEUE: usize = 10_000;
-
-struct Queued {
-    emitter: String,
-    event: EmittedEvent,
-}
-
-/// Delivers plugins' events to their subscribers.
+/// Delivers plugins' events and core actions to their subscribers.
 pub struct EventBus {
-    tx: Mutex<Option<SyncSender<Queued>>>,
-    worker: Mutex<Option<JoinHandle<()>>>,
+    queue: FairQueue,
+    manager: Weak<PluginManager>,
 }
 
 impl EventBus {
-    /// Starts the delivery thread.
+    /// Starts the workers.
     pub fn start(manager: &Arc<PluginManager>) -> EventBus {
-        let (tx, rx) = sync_channel(QUEUE);
-        let weak = Arc::downgrade(manager);
-        let worker = std::thread::Builder::new()
-            .name("raisfast-events".into())
-            .spawn(move || deliver(weak, rx))
-            .expect("spawning the event thread");
         EventBus {
-            tx: Mutex::new(Some(tx)),
-            worker: Mutex::new(Some(worker)),
+            queue: FairQueue::start("raisfast-background"),
+            manager: Arc::downgrade(manager),
         }
     }
 
-    /// Queues the events a call of `emitter` emitted.
+    /// Queues the events a call of `emitter` emitted, one job per subscriber.
     pub fn queue(&self, emitter: &str, events: Vec<EmittedEvent>) {
-        let tx = self.tx.lock().expect("event lock");
-        let Some(tx) = tx.as_ref() else { return };
-        for event in events {
-            let name = event.name.clone();
-            let q = Queued {
-                emitter: emitter.to_string(),
-                event,
-            };
-            if let Err(TrySendError::Full(_)) = tx.try_send(q) {
-                tracing::warn!(
-                    plugin = emitter,
-                    "the event queue is full ({QUEUE}); `{name}` was dropped"
-                );
-            }
-        }
-    }
-
-    /// Delivers what is queued, then stops the delivery thread.
-    pub fn shutdown(&self) {
-        self.tx.lock().expect("event lock").take();
-        if let Some(w) = self.worker.lock().expect("event lock").take() {
-            let _ = w.join();
-        }
-    }
-}
-
-impl Drop for EventBus {
-    fn drop(&mut self) {
-        self.tx.lock().expect("event lock").take();
-    }
-}
-
-fn deliver(manager: Weak<PluginManager>, rx: Receiver<Queued>) {
-    while let Ok(q) = rx.recv() {
-        let Some(manager) = manager.upgrade() else {
+        let Some(manager) = self.manager.upgrade() else {
             return;
         };
-        let body = serde_json::from_str(&q.event.payload).unwrap_or_default();
-        let envelope = Envelope {
-            emitter: Some(q.emitter.clone()),
-            ..Envelope::new(&q.event.name, body)
-        }
-        .to_json();
-        for s in manager.subscribers(&q.event.name, None) {
-            // What the handler emits is queued by the manager, one level deeper.
-            if let Err(f) = manager.call_hook_at(&s.id, &s.handler, &envelope, q.event.depth, false)
-            {
-                tracing::warn!(plugin = %s.id, event = %q.event.name, "{}", f.error);
+        for event in events {
+            let body: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or_default();
+            let content_type = body
+                .get("content_type")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            let envelope = Arc::new(
+                Envelope {
+                    emitter: Some(emitter.to_string()),
+                    content_type: content_type.clone(),
+                    ..Envelope::new(&event.name, body)
+                }
+                .to_json(),
+            );
+            for s in manager.subscribers(&event.name, content_type.as_deref()) {
+                let (weak, envelope) = (self.manager.clone(), Arc::clone(&envelope));
+                let (name, depth, reservation) =
+                    (event.name.clone(), event.depth, event.reservation.clone());
+                let plugin = s.id.clone();
+                let queued = self.queue.push(Job {
+                    plugin: s.id.clone(),
+                    run: Box::new(move || {
+                        if let Some(m) = weak.upgrade()
+                            && let Err(f) =
+                                m.call_hook_at(&s.id, &s.handler, &envelope, depth, Cause::Event)
+                        {
+                            tracing::warn!(plugin = %s.id, event = %name, "{}", f.error);
+                        }
+                        drop(reservation);
+                    }),
+                });
+                if !queued {
+                    tracing::warn!(
+                        plugin = %plugin,
+                        "the server is stopping; event `{}` from {emitter} was not delivered",
+                        event.name
+                    );
+                }
             }
         }
+    }
+
+    /// Queues an action for each of its subscribers; `false` when the bus is
+    /// stopped (the caller then runs it itself).
+    pub fn action(&self, env: &Envelope) -> bool {
+        let Some(manager) = self.manager.upgrade() else {
+            return false;
+        };
+        let full = Arc::new(env.to_json());
+        let redacted = Arc::new(env.redacted().to_json());
+        for s in manager.subscribers_of(env) {
+            // A draft reaches a plugin not granted it as its metadata only.
+            let payload = if s.sees_in_full(env) {
+                &full
+            } else {
+                &redacted
+            };
+            let (weak, payload, hook) =
+                (self.manager.clone(), Arc::clone(payload), env.hook.clone());
+            let plugin = s.id.clone();
+            let run = move || {
+                if let Some(m) = weak.upgrade()
+                    && let Err(f) = m.call_hook_at(&s.id, &s.handler, &payload, 0, Cause::Action)
+                {
+                    tracing::warn!(plugin = %s.id, hook = %hook, "{}", f.error);
+                }
+            };
+            if !self.queue.push(Job {
+                plugin,
+                run: Box::new(run),
+            }) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs what is queued, then stops the workers.
+    pub fn shutdown(&self) {
+        self.queue.shutdown();
     }
 }

@@ -8,6 +8,7 @@
 
 mod dispatch;
 pub mod events;
+pub mod queue;
 
 pub use dispatch::{Dispatcher, HookError};
 
@@ -120,6 +121,9 @@ pub struct Envelope {
     /// The plugin that emitted a custom event.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emitter: Option<String>,
+    /// The personal data the payload carries: only plugins granted it get it.
+    #[serde(skip)]
+    pub personal: Option<crate::host_api::grants::PersonalData>,
 }
 
 impl Envelope {
@@ -129,6 +133,35 @@ impl Envelope {
             hook: hook.to_string(),
             body,
             ..Default::default()
+        }
+    }
+
+    /// The envelope with only the record's metadata (`id`, `type`, `slug`,
+    /// `status`, `author_id` and the times) in its body: what a plugin not
+    /// granted `personal_data = ["drafts"]` sees of a draft in an action.
+    pub fn redacted(&self) -> Envelope {
+        const KEPT: &[&str] = &[
+            "id",
+            "type",
+            "slug",
+            "status",
+            "author_id",
+            "created_at",
+            "updated_at",
+            "published_at",
+        ];
+        let body = match &self.body {
+            serde_json::Value::Object(m) => serde_json::Value::Object(
+                m.iter()
+                    .filter(|(k, _)| KEPT.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            _ => serde_json::Value::Null,
+        };
+        Envelope {
+            body,
+            ..self.clone()
         }
     }
 

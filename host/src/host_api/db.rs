@@ -11,8 +11,11 @@
 //! statement, never by looking at the SQL text.
 
 mod policy;
+mod schema;
 mod values;
 mod watchdog;
+
+pub use schema::migrate;
 
 pub use policy::TablePolicy;
 
@@ -310,6 +313,9 @@ pub fn query(
     let c = connection(ctx, call)?;
     let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
+    if c.policy.grows_own() {
+        c.host(|conn| schema::within_quota(conn, ctx))?;
+    }
     if !stmt.readonly() {
         c.take_turn(&ctx.services)?;
     }
@@ -335,8 +341,16 @@ pub fn execute(
     let mut stmt = c.prepare(sql)?;
     values::bind(&mut stmt, params)?;
     let ddl = c.policy.was_ddl();
+    if c.policy.grows_own() {
+        c.host(|conn| schema::within_quota(conn, ctx))?;
+    }
     if !stmt.readonly() {
         c.take_turn(&ctx.services)?;
+    }
+    if ddl {
+        // DDL runs in a savepoint, undone if the new schema breaks the rules.
+        c.host(|conn| conn.execute_batch("SAVEPOINT raisfast_ddl"))
+            .map_err(sql_error)?;
     }
     let mut rows = stmt.raw_query();
     let stepped = loop {
@@ -348,28 +362,36 @@ pub fn execute(
     };
     drop(rows);
     drop(stmt);
-    if let Err(e) = stepped {
-        c.end_statement();
-        return Err(e);
-    }
     // `changes()` would report the connection's last DML, not this statement's.
     let result = wit::ExecResult {
         rows_affected: c.conn.total_changes().saturating_sub(before),
         last_insert_id: c.conn.last_insert_rowid(),
     };
-    if ddl {
-        // The first table a plugin creates claims its prefix for it.
-        let claimed = c
-            .host(|conn| {
-                ctx.services
-                    .db
-                    .claim_prefix_on(conn, &ctx.table_prefix, &ctx.id)
-            })
-            .map_err(|e| HostError::Denied(format!("database: {e}")));
-        if let Err(e) = claimed {
-            c.end_statement();
-            return Err(e);
-        }
+    let stepped = if ddl {
+        // The first table a plugin creates claims its prefix for it; its
+        // tables may refer only to its own tables.
+        let checked = stepped
+            .and_then(|_| c.host(|conn| schema::own_references_only(conn, ctx)))
+            .and_then(|_| {
+                c.host(|conn| {
+                    ctx.services
+                        .db
+                        .claim_prefix_on(conn, &ctx.table_prefix, &ctx.id)
+                })
+                .map_err(|e| HostError::Denied(format!("database: {e}")))
+            });
+        let end = match checked {
+            Ok(_) => "RELEASE raisfast_ddl",
+            Err(_) => "ROLLBACK TO raisfast_ddl; RELEASE raisfast_ddl",
+        };
+        let _ = c.host(|conn| conn.execute_batch(end));
+        checked
+    } else {
+        stepped
+    };
+    if let Err(e) = stepped {
+        c.end_statement();
+        return Err(e);
     }
     c.end_statement();
     Ok(result)
@@ -430,65 +452,4 @@ impl wit::Host for HostState {
     fn rollback(&mut self) -> Result<(), WitError> {
         self.run("db.rollback", |p, c| transaction(p, c, "ROLLBACK"))
     }
-}
-
-/// Applies the plugin's `migrations/*.sql` (in name order) that have not run
-/// yet, each in a transaction, under the plugin's own table rules.
-pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>, String> {
-    let mdir = dir.join("migrations");
-    let Ok(entries) = std::fs::read_dir(&mdir) else {
-        return Ok(Vec::new());
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-        .collect();
-    files.sort();
-    let deadline = Instant::now() + std::time::Duration::from_secs(60);
-    let c = CallConnection::open(ctx, deadline, Arc::default()).map_err(|e| e.to_string())?;
-    let mut applied = Vec::new();
-    for file in files {
-        let name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let done: bool = c
-            .host(|conn| {
-                conn.query_row(
-                    "SELECT EXISTS(SELECT 1 FROM raisfast_plugin_migrations WHERE plugin_id = ?1 AND name = ?2)",
-                    [&ctx.id, &name],
-                    |r| r.get(0),
-                )
-            })
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
-        if done {
-            continue;
-        }
-        let sql = std::fs::read_to_string(&file).map_err(|e| format!("migrations/{name}: {e}"))?;
-        c.take_turn(&ctx.services)
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
-        c.host(|conn| conn.execute_batch("BEGIN IMMEDIATE"))
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
-        let run = c.run_batch(&sql);
-        let record = run.and_then(|_| {
-            c.host(|conn| {
-                conn.execute(
-                    "INSERT INTO raisfast_plugin_migrations (plugin_id, name, applied_at) VALUES (?1, ?2, ?3)",
-                    rusqlite::params![ctx.id, name, crate::store::now_ms()],
-                )?;
-                conn.execute_batch("COMMIT")
-            })
-            .map_err(sql_error)
-        });
-        if let Err(e) = record {
-            let _ = c.host(|conn| conn.execute_batch("ROLLBACK"));
-            c.end_statement();
-            return Err(format!("migrations/{name}: {e}"));
-        }
-        c.end_statement();
-        applied.push(name);
-    }
-    Ok(applied)
 }

@@ -141,6 +141,32 @@ pub struct Grants {
     pub fs_write: bool,
     /// Server settings readable through `config.get`.
     pub server_settings: Vec<String>,
+    /// Hooks with users' accounts (`on_user_*`) are delivered.
+    pub users: bool,
+    /// Hooks about unpublished content are delivered.
+    pub drafts: bool,
+}
+
+/// The kinds of personal data a manifest may ask for (`[permissions] personal_data`).
+pub const PERSONAL_DATA: &[&str] = &["users", "drafts"];
+
+/// Personal data a hook's payload carries; delivered only to plugins granted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalData {
+    /// A user account (username, email).
+    Users,
+    /// Content its author has not published.
+    Drafts,
+}
+
+impl Grants {
+    /// Whether the plugin may receive `data`.
+    pub fn may_receive(&self, data: PersonalData) -> bool {
+        match data {
+            PersonalData::Users => self.users,
+            PersonalData::Drafts => self.drafts,
+        }
+    }
 }
 
 impl Grants {
@@ -169,6 +195,13 @@ impl Grants {
             .iter()
             .filter_map(|r| HttpRule::parse(r.get_ref()).ok())
             .collect();
+        for d in &m.permissions.personal_data {
+            match d.get_ref().as_str() {
+                "users" => g.users = true,
+                "drafts" => g.drafts = true,
+                _ => {}
+            }
+        }
         for f in &m.permissions.filesystem {
             match f.get_ref().as_str() {
                 "read" => g.fs_read = true,

@@ -147,6 +147,58 @@ pub fn agent(settings: &crate::settings::HttpSettings, resolver: Arc<dyn Resolve
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 const HOST_SET_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection"];
 
+/// Refuses a path that a server could read as another path than the one the
+/// allow-list matched: dot segments (`.`, `..`) and encoded separators, in any
+/// spelling (`%2e%2E`, `%2f`, `%5c`, backslashes).
+fn check_path(url: &str, path: &str) -> Result<(), HostError> {
+    let refuse = || {
+        HostError::Invalid(format!(
+            "http: the path of `{url}` has a dot segment or an encoded separator; send the resolved path"
+        ))
+    };
+    if path.contains('\\') {
+        return Err(refuse());
+    }
+    for segment in path.split('/') {
+        let decoded = percent_decode(segment);
+        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\']) {
+            return Err(refuse());
+        }
+    }
+    Ok(())
+}
+
+/// `%XX` escapes decoded (repeatedly, so `%252e` counts as a dot too).
+fn percent_decode(s: &str) -> String {
+    let mut current = s.to_string();
+    for _ in 0..3 {
+        let bytes = current.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if bytes[i] == b'%'
+                && let (Some(h), Some(l)) = (
+                    bytes.get(i + 1).copied().and_then(hex),
+                    bytes.get(i + 2).copied().and_then(hex),
+                )
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        let next = String::from_utf8_lossy(&out).into_owned();
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}
+
 /// Sends `req`, following redirects, within the allow-list and the limits.
 pub fn fetch(ctx: &PluginContext, call: &CallState, req: Request) -> Result<Response, HostError> {
     let limits = &ctx.services.settings.http;
@@ -165,8 +217,16 @@ pub fn fetch(ctx: &PluginContext, call: &CallState, req: Request) -> Result<Resp
     let deadline = Instant::now() + budget;
     let mut url = req.url.clone();
     let mut body = req.body;
+    let mut origin = None;
     for _hop in 0..=limits.max_redirects {
         let uri = check_url(ctx, &url)?;
+        // The plugin's headers (API keys...) go to the origin it asked for
+        // only, never to the host a redirect leads to.
+        let here = (
+            uri.scheme_str().map(str::to_string),
+            uri.authority().map(|a| a.as_str().to_ascii_lowercase()),
+        );
+        let same_origin = *origin.get_or_insert_with(|| here.clone()) == here;
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(HostError::Limit(format!(
@@ -176,7 +236,7 @@ pub fn fetch(ctx: &PluginContext, call: &CallState, req: Request) -> Result<Resp
         let mut builder = http::Request::builder()
             .method(method.as_str())
             .uri(uri.clone());
-        for h in &req.headers {
+        for h in req.headers.iter().filter(|_| same_origin) {
             if HOST_SET_HEADERS.contains(&h.name.to_ascii_lowercase().as_str()) {
                 continue;
             }
@@ -277,6 +337,7 @@ fn check_url(ctx: &PluginContext, url: &str) -> Result<http::Uri, HostError> {
         .port_u16()
         .unwrap_or(if scheme == "https" { 443 } else { 80 });
     let path = uri.path();
+    check_path(url, path)?;
     if !ctx
         .grants
         .http
@@ -336,6 +397,27 @@ impl wit::Host for HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_and_encoded_separators_are_refused_in_every_spelling() {
+        for path in [
+            "/v1/../admin",
+            "/v1/./x",
+            "/v1/%2e%2e/admin",
+            "/v1/%2E%2e/admin",
+            "/v1/.%2E/admin",
+            "/v1/%252e%252e/admin",
+            "/v1/a%2fb",
+            "/v1/a%5Cb",
+            "/v1\\..\\admin",
+            "/v1/..",
+        ] {
+            assert!(check_path("u", path).is_err(), "{path}");
+        }
+        for path in ["/v1/items", "/v1/a.b/c..d", "/v1/%20x", "/", ""] {
+            assert!(check_path("u", path).is_ok(), "{path}");
+        }
+    }
 
     #[test]
     fn joins_redirects() {

@@ -81,37 +81,54 @@ pub fn set(
         .map_err(|e| HostError::Invalid(format!("kv: the value is not valid JSON: {e}")))?;
     let now = now_ms();
     let expires = ttl.map(|s| now + i64::from(s) * 1000);
-    let max_keys = limits.max_keys;
+    let (max_keys, max_bytes) = (limits.max_keys, limits.max_total_bytes);
     let c = db::connection(ctx, call)?;
     c.host_write(&ctx.services, |conn| -> Result<(), HostError> {
-        let exists: bool = conn
+        // What the plugin holds (kept by triggers on `raisfast_kv`), and what
+        // this write adds to it.
+        let usage = |conn: &rusqlite::Connection| -> Result<(u64, u64), HostError> {
+            conn.query_row(
+                "SELECT keys, bytes FROM raisfast_kv_usage WHERE plugin_id = ?1",
+                [&ctx.id],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(failed)
+        };
+        let old: Option<u64> = conn
             .query_row(
-                &format!("SELECT EXISTS(SELECT 1 FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 AND {LIVE})"),
-                rusqlite::params![ctx.id, key, now],
-                |r| r.get(0),
+                "SELECT octet_length(value) FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2",
+                rusqlite::params![ctx.id, key],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+            .optional()
+            .map_err(failed)?;
+        let added_keys = u64::from(old.is_none());
+        let added_bytes = |old: Option<u64>| {
+            (value.len() as u64 + if old.is_none() { key.len() as u64 } else { 0 })
+                .saturating_sub(old.unwrap_or(0))
+        };
+        let over = |(keys, bytes): (u64, u64)| {
+            keys + added_keys > max_keys || bytes + added_bytes(old) > max_bytes
+        };
+        if over(usage(conn)?) {
+            // Expired entries count until removed: remove them, then look again.
+            conn.execute(
+                "DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND expires_at <= ?2",
+                rusqlite::params![ctx.id, now],
             )
             .map_err(failed)?;
-        if !exists {
-            let count = |conn: &rusqlite::Connection| -> Result<u64, HostError> {
-                conn.query_row(
-                    "SELECT COUNT(*) FROM raisfast_kv WHERE plugin_id = ?1",
-                    [&ctx.id],
-                    |r| r.get::<_, i64>(0),
-                )
-                .map(|n| n as u64)
-                .map_err(failed)
-            };
-            if count(conn)? >= max_keys {
-                conn.execute(
-                    "DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND expires_at <= ?2",
-                    rusqlite::params![ctx.id, now],
-                )
-                .map_err(failed)?;
-                if count(conn)? >= max_keys {
-                    return Err(HostError::Limit(format!(
-                        "kv: the plugin already holds {max_keys} keys, the limit"
-                    )));
-                }
+            let (keys, bytes) = usage(conn)?;
+            if keys + added_keys > max_keys {
+                return Err(HostError::Limit(format!(
+                    "kv: the plugin already holds {max_keys} keys, the limit"
+                )));
+            }
+            if bytes + added_bytes(old) > max_bytes {
+                return Err(HostError::Limit(format!(
+                    "kv: the plugin's quota of {max_bytes} bytes of keys and values would be exceeded ({bytes} bytes in use)"
+                )));
             }
         }
         conn.execute(

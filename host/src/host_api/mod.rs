@@ -69,6 +69,8 @@ pub struct Services {
     pub db: Arc<Database>,
     /// The outbound HTTP client.
     pub http_agent: ureq::Agent,
+    /// The byte budget of queued events.
+    pub event_budget: Arc<events::EventBudget>,
 }
 
 impl Services {
@@ -88,6 +90,10 @@ impl Services {
             settings,
             db,
             http_agent,
+            event_budget: Arc::new(events::EventBudget::new(
+                events::QUEUE_BYTES,
+                events::QUEUE_BYTES_PER_PLUGIN,
+            )),
         })
     }
 }
@@ -104,6 +110,9 @@ pub struct PluginContext {
     pub config: serde_json::Value,
     /// Its virtual filesystem.
     pub vfs: vfs::PluginFs,
+    /// The size of its own tables in bytes when last measured, and the
+    /// database's page count then (for the table quota).
+    pub table_bytes: std::sync::Mutex<Option<(u64, u64)>>,
     /// Shared services.
     pub services: Arc<Services>,
 }
@@ -120,7 +129,7 @@ pub struct LogLine {
 }
 
 /// A custom event emitted by a plugin during one call.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct EmittedEvent {
     /// The event name.
     pub name: String,
@@ -128,6 +137,10 @@ pub struct EmittedEvent {
     pub payload: String,
     /// How deep in an event chain the emitting call was (0: not an event).
     pub depth: u32,
+    /// Its bytes in the event queue's budget, released when the last delivery
+    /// is done (or the event is dropped with its failed call).
+    #[serde(skip)]
+    pub reservation: Option<Arc<events::Reservation>>,
 }
 
 /// State kept for the length of one plugin call.

@@ -33,8 +33,17 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 pub struct PluginFs {
     root: PathBuf,
     dir: OnceLock<Dir>,
-    /// Bytes used, computed on first write; writes hold this lock.
-    usage: Mutex<Option<u64>>,
+    /// What is used, computed on first write; writes hold this lock.
+    usage: Mutex<Option<Usage>>,
+}
+
+/// A plugin's use of its quota: bytes of files, and entries (files and
+/// directories: an empty file or directory costs nothing in bytes but still
+/// costs the host an inode and a directory entry).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Usage {
+    bytes: u64,
+    entries: u64,
 }
 
 impl PluginFs {
@@ -137,19 +146,36 @@ pub fn read(ctx: &PluginContext, path: &str) -> Result<Vec<u8>, HostError> {
     dir.read(rel(&p)).map_err(|e| io_error(path, e))
 }
 
-/// Total size of the files under `dir`.
-fn usage_of(dir: &Dir) -> io::Result<u64> {
-    let mut total = 0;
+/// Bytes and entries under `dir`.
+fn usage_of(dir: &Dir) -> io::Result<Usage> {
+    let mut total = Usage::default();
     for entry in dir.entries()? {
         let entry = entry?;
         let ft = entry.file_type()?;
+        total.entries += 1;
         if ft.is_dir() {
-            total += usage_of(&entry.open_dir()?)?;
+            let inner = usage_of(&entry.open_dir()?)?;
+            total.bytes += inner.bytes;
+            total.entries += inner.entries;
         } else if ft.is_file() {
-            total += entry.metadata()?.len();
+            total.bytes += entry.metadata()?.len();
         }
     }
     Ok(total)
+}
+
+/// The entries a write of `p` creates: the file if new, and each missing parent.
+fn new_entries(dir: &Dir, p: &str, file_exists: bool) -> u64 {
+    let mut n = u64::from(!file_exists);
+    let mut parent = p;
+    while let Some((up, _)) = parent.rsplit_once('/') {
+        if dir.symlink_metadata(up).is_ok() {
+            break;
+        }
+        n += 1;
+        parent = up;
+    }
+    n
 }
 
 /// Creates or replaces a file atomically, within the quotas.
@@ -178,14 +204,23 @@ pub fn write(ctx: &PluginContext, path: &str, data: &[u8]) -> Result<(), HostErr
         Ok(m) if m.is_dir() => {
             return Err(HostError::Invalid(format!("vfs: `{path}` is a directory")));
         }
-        Ok(m) => m.len(),
-        Err(_) => 0,
+        Ok(m) => Some(m.len()),
+        Err(_) => None,
     };
-    let new_total = used - old.min(used) + data.len() as u64;
-    if new_total > limits.max_total_bytes {
+    let new_total = Usage {
+        bytes: used.bytes - old.unwrap_or(0).min(used.bytes) + data.len() as u64,
+        entries: used.entries + new_entries(dir, &p, old.is_some()),
+    };
+    if new_total.bytes > limits.max_total_bytes {
         return Err(HostError::Limit(format!(
             "vfs: the plugin's quota of {} bytes would be exceeded ({} bytes in use)",
-            limits.max_total_bytes, used
+            limits.max_total_bytes, used.bytes
+        )));
+    }
+    if new_total.entries > limits.max_entries {
+        return Err(HostError::Limit(format!(
+            "vfs: the plugin's quota of {} files and directories would be exceeded ({} in use)",
+            limits.max_entries, used.entries
         )));
     }
     let parent = p.rsplit_once('/').map_or("", |(parent, _)| parent);
@@ -228,8 +263,11 @@ pub fn delete(ctx: &PluginContext, path: &str) -> Result<(), HostError> {
         dir.remove_dir(&p).map_err(|e| io_error(path, e))?;
     } else {
         dir.remove_file(&p).map_err(|e| io_error(path, e))?;
-        if let Some(u) = usage.as_mut() {
-            *u = u.saturating_sub(meta.len());
+    }
+    if let Some(u) = usage.as_mut() {
+        u.entries = u.entries.saturating_sub(1);
+        if !meta.is_dir() {
+            u.bytes = u.bytes.saturating_sub(meta.len());
         }
     }
     Ok(())

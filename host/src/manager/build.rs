@@ -72,6 +72,7 @@ impl PluginManager {
             grants: Grants::from_manifest(manifest),
             config: host_api::config::merged(&manifest.config, &id, &self.settings),
             vfs: PluginFs::new(self.settings.vfs_root(&id)),
+            table_bytes: Default::default(),
             services: Arc::clone(&self.services),
         });
         let limits = Limits {
@@ -85,7 +86,7 @@ impl PluginManager {
         match manifest.runtime() {
             RuntimeKind::Wasm => {
                 let path = m.dir.join(entry);
-                let wasm = std::fs::read(&path)
+                let wasm = crate::plugin_dir::read(&m.dir, std::path::Path::new(entry))
                     .map_err(|e| format!("plugin {id}: cannot read {}: {e}", path.display()))?;
                 let pool = InstancePolicy::Pooled(self.settings.runtime.pool_size);
                 self.runtime

@@ -3,15 +3,14 @@
 //! and the directory-level entry points hot reload uses.
 
 use super::subscribers::subscription;
-use super::{ManagerError, PluginManager, PluginState};
+use super::{Cause, ManagerError, PluginManager, PluginState};
 use crate::hooks::Envelope;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::runtime::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
-use crate::runtime::{CallError, CallFailure, CallOutcome, LoadedPlugin};
+use crate::runtime::{CallFailure, CallOutcome, LoadedPlugin};
 use crate::store::StoredState;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Calls a lifecycle hook (`on_load`, `on_unload`) on one plugin, if it handles it.
 pub(super) fn notify(plugin: &LoadedPlugin, manifest: &Manifest, hook: &str) {
@@ -37,6 +36,12 @@ impl PluginManager {
         }
     }
 
+    /// Queues an action in the background; `false` when the background work
+    /// is not running (the caller then runs it itself).
+    pub fn queue_action(&self, env: &Envelope) -> bool {
+        self.events.get().is_some_and(|bus| bus.action(env))
+    }
+
     fn queue_events(&self, id: &str, events: &[crate::host_api::EmittedEvent]) {
         if let (Some(bus), false) = (self.events.get(), events.is_empty()) {
             bus.queue(id, events.to_vec());
@@ -50,32 +55,26 @@ impl PluginManager {
         hook: &str,
         payload: &str,
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
-        self.call_hook_at(id, hook, payload, 0, false)
+        self.call_hook_at(id, hook, payload, 0, Cause::Direct)
     }
 
-    /// Calls handler `hook` of plugin `id` at `depth` in an event chain. With
-    /// `veto`, an error the plugin returns is a decision (a filter refusing an
-    /// operation), not a failure of the plugin, and does not count toward
-    /// auto-disable.
+    /// Calls handler `hook` of plugin `id` at `depth` in an event chain, on
+    /// behalf of `cause` (which decides whether a failure counts toward
+    /// auto-disable: see [`Cause`]).
     pub fn call_hook_at(
         &self,
         id: &str,
         hook: &str,
         payload: &str,
         depth: u32,
-        veto: bool,
+        cause: Cause,
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
         let p = self.plugin(id)?;
         let r = p.call_hook(hook, payload, depth);
         if let Ok(out) = &r {
             self.queue_events(id, &out.events);
         }
-        let counts = match &r {
-            Ok(_) => Some(false),
-            Err(f) if veto && matches!(f.error, CallError::Plugin { .. }) => None,
-            Err(_) => Some(true),
-        };
-        self.record_health(id, &p, counts);
+        self.record_health(id, &p, cause.counts(r.as_ref().err().map(|f| &f.error)));
         r
     }
 
@@ -90,48 +89,17 @@ impl PluginManager {
         if let Ok(out) = &r {
             self.queue_events(id, &out.events);
         }
-        self.record_health(id, &p, Some(r.is_err()));
+        let error = r.as_ref().err().map(|f| &f.error);
+        self.record_health(id, &p, Cause::Route.counts(error));
         r
     }
 
-    /// Counts a success or failure; disables the plugin after too many failures in a row.
-    fn record_health(&self, id: &str, p: &LoadedPlugin, failed: Option<bool>) {
-        let m = &p.metrics;
-        match failed {
-            Some(false) => m.consecutive_failures.store(0, Ordering::Relaxed),
-            Some(true) => {
-                let n = m.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
-                let limit = self.settings.server.auto_disable_after;
-                if limit > 0 && n >= limit {
-                    let last = m
-                        .last_error
-                        .lock()
-                        .expect("metrics lock")
-                        .clone()
-                        .unwrap_or_default();
-                    let why = format!("disabled after {n} consecutive failures; the last: {last}");
-                    tracing::error!(plugin = id, "{why}");
-                    let _ = self.set_stored(
-                        id,
-                        StoredState {
-                            disabled: true,
-                            reason: Some(why.clone()),
-                            uninstalled: false,
-                        },
-                    );
-                    self.replace_state(id, PluginState::Disabled(Some(why)));
-                }
-            }
-            None => {}
-        }
-    }
-
-    fn set_stored(&self, id: &str, s: StoredState) -> Result<(), ManagerError> {
+    pub(super) fn set_stored(&self, id: &str, s: StoredState) -> Result<(), ManagerError> {
         Ok(self.services.db.set_plugin_state(id, &s)?)
     }
 
     /// Swaps a plugin's state; an active plugin leaving gets `on_unload`.
-    fn replace_state(&self, id: &str, state: PluginState) {
+    pub(super) fn replace_state(&self, id: &str, state: PluginState) {
         let old = {
             let mut plugins = self.plugins.write().expect("plugins lock");
             let Some(e) = plugins.get_mut(id) else { return };
@@ -236,6 +204,8 @@ impl PluginManager {
         self.entry(id)
             .ok_or_else(|| ManagerError::NotFound(id.into()))?;
         self.replace_state(id, PluginState::Uninstalled);
+        // The id is free again: another directory may install it.
+        self.services.db.release_install(id)?;
         if purge {
             self.services.db.purge_plugin(id)?;
             let root = self.settings.vfs_root(id);
@@ -282,11 +252,20 @@ impl PluginManager {
         let id = m.manifest.id().to_string();
         if let Some(other) = self.entry(&id) {
             return Err(ManagerError::Load(format!(
-                "duplicate plugin id {id}: also declared by {}; {} is not loaded",
+                "plugin id {id} is installed from {}; {} declares it too and is not loaded",
                 other.dir.display(),
                 dir.display()
             )));
         }
+        let (owner, refused) = self.owner_of(&id, vec![m]);
+        let Some(m) = owner else {
+            let why = refused
+                .into_iter()
+                .map(|(_, w)| w)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(ManagerError::Load(why));
+        };
         for (dep, req) in m.manifest.dependency_reqs() {
             let ok = self.plugin(dep).is_ok()
                 && self

@@ -7,11 +7,14 @@
 
 mod build;
 mod discover;
+mod health;
+mod identity;
 mod lifecycle;
 pub mod order;
 mod subscribers;
 
 pub use discover::{discover, plugin_dirs};
+pub use health::Cause;
 pub use subscribers::Subscriber;
 
 use crate::host_api::Services;
@@ -172,6 +175,7 @@ impl PluginManager {
         };
         let mut manifests: BTreeMap<String, LoadedManifest> = BTreeMap::new();
         let mut broken = Vec::new();
+        let mut claims: BTreeMap<String, Vec<LoadedManifest>> = BTreeMap::new();
         for f in found {
             match f {
                 Err((dir, errors)) => {
@@ -180,21 +184,21 @@ impl PluginManager {
                         .push((dir.display().to_string(), errors.to_string()));
                     broken.push((dir, errors.to_string()));
                 }
-                Ok(m) => {
-                    let id = m.manifest.id().to_string();
-                    if let Some(first) = manifests.get(&id) {
-                        let why = format!(
-                            "duplicate plugin id {id}: also declared by {}; this copy is not loaded",
-                            first.dir.display()
-                        );
-                        report
-                            .failed
-                            .push((m.dir.display().to_string(), why.clone()));
-                        broken.push((m.dir.clone(), why));
-                    } else {
-                        manifests.insert(id, m);
-                    }
-                }
+                Ok(m) => claims
+                    .entry(m.manifest.id().to_string())
+                    .or_default()
+                    .push(m),
+            }
+        }
+        // Each id goes to the directory that owns it (identity bound at install).
+        for (id, claimants) in claims {
+            let (owner, refused) = self.owner_of(&id, claimants);
+            for (dir, why) in refused {
+                report.failed.push((dir.display().to_string(), why.clone()));
+                broken.push((dir, why));
+            }
+            if let Some(m) = owner {
+                manifests.insert(id, m);
             }
         }
         let nodes = manifests

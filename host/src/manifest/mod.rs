@@ -132,6 +132,10 @@ pub struct Permissions {
     /// Server settings the plugin may read besides its own `[config]` (`site.name`, `site.url`).
     #[serde(default)]
     pub config: Vec<Spanned<String>>,
+    /// Personal data the plugin's hooks may receive: `users` (accounts, with
+    /// their email, in `on_user_*`), `drafts` (content not yet published).
+    #[serde(default)]
+    pub personal_data: Vec<Spanned<String>>,
     /// Memory cap of one instance in MiB (default 32).
     pub max_memory_mb: Option<Spanned<u32>>,
     /// Deadline of one call in milliseconds (default 5000).
@@ -255,15 +259,16 @@ impl Manifest {
     pub fn load(dir: &Path) -> Result<LoadedManifest, ManifestErrors> {
         let file = dir.join(MANIFEST_FILE);
         let fail = |msg: String| ManifestErrors::from(ManifestError::at(&file, "", None, "", msg));
-        let meta = std::fs::metadata(&file).map_err(|e| fail(format!("cannot read: {e}")))?;
-        if meta.len() > MAX_MANIFEST_BYTES {
+        let rel = Path::new(MANIFEST_FILE);
+        let len =
+            crate::plugin_dir::file_len(dir, rel).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if len > MAX_MANIFEST_BYTES {
             return Err(fail(format!(
-                "the manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
-                meta.len()
+                "the manifest is {len} bytes; the limit is {MAX_MANIFEST_BYTES}"
             )));
         }
-        let source =
-            std::fs::read_to_string(&file).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let source = crate::plugin_dir::read_to_string(dir, rel)
+            .map_err(|e| fail(format!("cannot read: {e}")))?;
         let (manifest, warnings) = Self::parse(&file, &source, Some(dir))?;
         Ok(LoadedManifest {
             manifest,

@@ -260,6 +260,23 @@ fn check_permissions(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
             r.errors.push(e);
         }
     }
+    for g in &p.personal_data {
+        if !grants::PERSONAL_DATA.contains(&g.get_ref().as_str()) {
+            let mut e = err(
+                g.span(),
+                "permissions.personal_data",
+                format!(
+                    "unknown personal data `{}`; expected one of: {}",
+                    g.get_ref(),
+                    grants::PERSONAL_DATA.join(", ")
+                ),
+            );
+            if let Some(best) = nearest(g.get_ref(), grants::PERSONAL_DATA.iter().copied()) {
+                e = e.with_help(format!("did you mean `{best}`?"));
+            }
+            r.errors.push(e);
+        }
+    }
     for g in &p.config {
         if !grants::SERVER_SETTINGS.contains(&g.get_ref().as_str()) {
             let mut e = err(
@@ -366,8 +383,21 @@ fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
     }
 }
 
+/// Most `[[cron]]` jobs one plugin may declare.
+pub const MAX_CRON_JOBS: usize = 16;
+
 fn check_cron(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
     let mut names = HashSet::new();
+    if let Some(job) = m.cron.get(MAX_CRON_JOBS) {
+        r.errors.push(err(
+            job.schedule.span(),
+            "cron",
+            format!(
+                "{} cron jobs; a plugin may declare at most {MAX_CRON_JOBS} (one job can do several things)",
+                m.cron.len()
+            ),
+        ));
+    }
     for job in &m.cron {
         if !names.insert(job.name.as_str()) {
             r.errors.push(err(

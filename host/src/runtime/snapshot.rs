@@ -85,7 +85,8 @@ pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Vec<(String, Str
                         "the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes"
                     ));
                 }
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("{rel}: {e}"))?;
+                let text = crate::plugin_dir::read_to_string(dir, Path::new(&rel))
+                    .map_err(|e| format!("{rel}: {e}"))?;
                 out.push((rel, text));
             }
         }

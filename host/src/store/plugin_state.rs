@@ -88,6 +88,7 @@ impl Database {
             "raisfast_cron_runs",
             "raisfast_plugin_state",
             "raisfast_plugin_prefixes",
+            "raisfast_plugin_installs",
         ] {
             batch.push_str(&format!(
                 "DELETE FROM {table} WHERE plugin_id = '{}';",

@@ -28,6 +28,27 @@ export function emit_flood() {
   try { for (let i = 0; i < 1000; i++) { emit('flood.event', { i }); sent++; } } catch (e) { return [sent, e.kind]; }
   return [sent, 'ok'];
 }
+export function emit_named(input) { return kind(() => emit(body(input).name, {})); }
+export function emit_big() {
+  let sent = 0;
+  const big = 'x'.repeat(900 * 1024);
+  try { for (let i = 0; i < 100; i++) { emit('big.event', big); sent++; } } catch (e) { return [sent, e.kind]; }
+  return [sent, 'ok'];
+}
+export function kv_fill() {
+  const v = 'v'.repeat(512 * 1024);
+  for (let i = 0; i < 100; i++) { const k = kind(() => kvSet('fill' + i, v)); if (k !== 'ok') return k; }
+  return 'ok';
+}
+export function many_files() {
+  for (let i = 0; i < 1000; i++) { const k = kind(() => vfsWrite('d' + (i % 10) + '/f' + i, '')); if (k !== 'ok') return k; }
+  return 'ok';
+}
+export function table_fill() {
+  dbExecute('CREATE TABLE IF NOT EXISTS js_big (b BLOB)', []);
+  for (let i = 0; i < 200; i++) { const k = kind(() => dbExecute('INSERT INTO js_big VALUES (zeroblob(100000))', [])); if (k !== 'ok') return k; }
+  return 'ok';
+}
 export function wrong_type() { return 'not a content item'; }
 export function always_throws() { throw new Error('always'); }
 export function ping() { return 'pong'; }

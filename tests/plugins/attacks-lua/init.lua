@@ -25,6 +25,16 @@ Plugin.open_txn = function(input) sdk.dbBegin() sdk.dbExecute(body(input).sql) e
 Plugin.http = function(input) return kind(sdk.httpFetch, { url = body(input).url, timeoutMs = body(input).timeout or 250 }) end
 Plugin.read_file = function(input) return kind(sdk.vfsRead, body(input).path) end
 Plugin.write_file = function(input) return kind(sdk.vfsWrite, body(input).path, string.rep("x", body(input).size or 1)) end
+Plugin.kv_fill = function()
+  local v = string.rep("v", 512 * 1024)
+  for i = 1, 100 do local k = kind(sdk.kvSet, "fill" .. i, v) if k ~= "ok" then return k end end
+  return "ok"
+end
+Plugin.many_files = function()
+  for i = 1, 1000 do local k = kind(sdk.vfsWrite, "d" .. (i % 10) .. "/f" .. i, "") if k ~= "ok" then return k end end
+  return "ok"
+end
+Plugin.emit_named = function(input) return kind(sdk.emit, body(input).name, {}) end
 Plugin.emit_flood = function()
   local sent = 0
   for i = 1, 1000 do

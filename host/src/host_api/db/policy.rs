@@ -53,6 +53,9 @@ struct Audit {
     ddl: bool,
     /// A schema table (`sqlite_master`, `sqlite_sequence`) was touched.
     schema: bool,
+    /// Rows are inserted or updated in, or an index created on, the plugin's
+    /// own tables: the statement may make them larger.
+    grows: bool,
 }
 
 impl TablePolicy {
@@ -93,6 +96,11 @@ impl TablePolicy {
             schema.version = Some(version);
         }
         Ok(())
+    }
+
+    /// Whether the statement just prepared may make the plugin's own tables larger.
+    pub fn grows_own(&self) -> bool {
+        self.audit.lock().expect("audit lock").grows
     }
 
     /// Whether the statement just prepared is DDL on the plugin's own tables.
@@ -187,14 +195,17 @@ impl TablePolicy {
                 }
             }
             A::Read { table_name, .. } => self.table(table_name, Access::Read),
-            A::Insert { table_name } | A::Delete { table_name } | A::Update { table_name, .. } => {
+            A::Insert { table_name } | A::Update { table_name, .. } => {
+                audit.grows |= table_name.to_ascii_lowercase().starts_with(&self.prefix);
                 self.table(table_name, Access::Write)
             }
+            A::Delete { table_name } => self.table(table_name, Access::Write),
             A::CreateTable { table_name }
             | A::DropTable { table_name }
             | A::AlterTable { table_name, .. }
             | A::CreateIndex { table_name, .. }
             | A::DropIndex { table_name, .. } => {
+                audit.grows |= matches!(ctx.action, A::CreateIndex { .. });
                 let r = self.own(table_name);
                 audit.ddl |= r.is_ok();
                 r
