@@ -361,6 +361,11 @@ fn log_outcome(ctx: &Ctx, lang: Lang, handler: &str) -> String {
     }
 }
 
+/// An `exec` of `sql` (built per runtime).
+fn sql_attack(ctx: &Ctx, lang: Lang, sql_text: &str) -> String {
+    sql(ctx, lang, "exec", sql_text)
+}
+
 /// What emitting `name` gives: the error kind, or "ok".
 fn emitted(ctx: &Ctx, lang: Lang, name: &str) -> String {
     match lang {
@@ -692,6 +697,21 @@ fn attacks() -> Vec<Attack> {
             l,
             "sql",
             "SELECT length(hex(zeroblob(12000000)))"
+        )),
+        attack!("DB-24", ALL, "denied", |c, l| {
+            // A foreign key from its own table to a core table would make the
+            // core's deletes fail.
+            let sql = format!(
+                "CREATE TABLE {}_pins (content_id TEXT REFERENCES content(id) ON DELETE RESTRICT)",
+                l.name()
+            );
+            sql_attack(c, l, &sql)
+        }),
+        attack!("NET-15", ALL, "invalid", |c, l| http(
+            c,
+            l,
+            &format!("http://public.test:{}/v1/%2e%2e/hello", c.server.port),
+            250
         )),
         attack!("DB-23", &[Js], "limit", |c, _| c
             .call(Js, "table_fill", json!({}))

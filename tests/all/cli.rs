@@ -508,3 +508,50 @@ fn building_a_c_plugin_reads_no_file_outside_it() {
     let o = raisfast(&["plugin", "build", "p/leaky"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn top_level_code_blocked_in_wasi_cannot_hang_check_or_list() {
+    // A C constructor runs when the component is instantiated; this one sleeps
+    // for ten minutes in a WASI wait. The wait ends at the deadline.
+    let dir = tempfile::tempdir().unwrap();
+    let o = raisfast(
+        &[
+            "--plugin-dir",
+            "p",
+            "plugin",
+            "new",
+            "sleepy",
+            "--runtime",
+            "c",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(
+        dir.path().join("p/sleepy/sleep.c"),
+        "#include <unistd.h>\n__attribute__((constructor)) static void nap(void) { sleep(600); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p/sleepy/manifest.toml"),
+        std::fs::read_to_string(dir.path().join("p/sleepy/manifest.toml"))
+            .unwrap()
+            .replace("[permissions]\n", "[permissions]\ntimeout_ms = 1000\n"),
+    )
+    .unwrap();
+    let o = raisfast(&["plugin", "build", "p/sleepy"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    for args in [
+        &["plugin", "check", "p/sleepy"][..],
+        &["--plugin-dir", "p", "plugin", "list"][..],
+    ] {
+        let started = std::time::Instant::now();
+        let o = raisfast(args, dir.path());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "{args:?} took {:?}: {}",
+            started.elapsed(),
+            text(&o)
+        );
+    }
+}

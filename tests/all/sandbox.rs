@@ -205,6 +205,16 @@ fn personal_data_reaches_only_plugins_granted_it() {
         ),
         &[("main.js", source)],
     );
+    // A filter without the grant is not called for a draft.
+    plugin(
+        tmp.path(),
+        "filterer",
+        &script_manifest("e2e.filterer", "js", ""),
+        &[(
+            "main.js",
+            "export function on_content_creating(input) { const b = JSON.parse(input).body; b.title += ' [f]'; return b; }\n",
+        )],
+    );
     let server = Server::start(tmp.path());
     let (status, body) = server.call(
         "POST",
@@ -231,7 +241,7 @@ fn personal_data_reaches_only_plugins_granted_it() {
     assert!(
         crate::server_support::wait_until(Duration::from_secs(10), || {
             seen("e2e.granted")
-                == json!({"users": ["dora@example.com"], "content": ["secret draft", "public post"]})
+                == json!({"users": ["dora@example.com"], "content": ["secret draft", "public post [f]"]})
         }),
         "{}",
         seen("e2e.granted")
@@ -239,7 +249,7 @@ fn personal_data_reaches_only_plugins_granted_it() {
     assert_eq!(
         seen("e2e.nosy"),
         // No account, and of the draft only its metadata (not its title).
-        json!({"users": [], "content": [null, "public post"]})
+        json!({"users": [], "content": [null, "public post [f]"]})
     );
 }
 

@@ -56,13 +56,20 @@ impl Dispatcher {
     /// Runs a filter: the body passes through each subscriber; a returned value
     /// (accepted by `check`) replaces it. A failing subscriber aborts with an
     /// error naming it, unless its subscription says `on_error = "continue"`.
+    /// A draft passes only through the filters of plugins granted drafts (the
+    /// others see the item once it is published).
     pub fn filter(
         &self,
         env: &Envelope,
         check: impl Fn(&Value) -> Result<(), String>,
     ) -> Result<Value, HookError> {
         let mut body = env.body.clone();
-        for s in self.manager.subscribers_of(env) {
+        for s in self
+            .manager
+            .subscribers_of(env)
+            .into_iter()
+            .filter(|s| s.sees_in_full(env))
+        {
             let payload = Envelope {
                 body: body.clone(),
                 ..env.clone()

@@ -50,11 +50,10 @@ pub fn get(
     check_key(key)?;
     let c = db::connection(ctx, call)?;
     c.host(|conn| {
-        conn.query_row(
-            &format!("SELECT value FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 AND {LIVE}"),
-            rusqlite::params![ctx.id, key, now_ms()],
-            |r| r.get(0),
-        )
+        conn.prepare_cached(&format!(
+            "SELECT value FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2 AND {LIVE}"
+        ))?
+        .query_row(rusqlite::params![ctx.id, key, now_ms()], |r| r.get(0))
         .optional()
     })
     .map_err(failed)
@@ -84,61 +83,69 @@ pub fn set(
     let (max_keys, max_bytes) = (limits.max_keys, limits.max_total_bytes);
     let c = db::connection(ctx, call)?;
     c.host_write(&ctx.services, |conn| -> Result<(), HostError> {
-        // What the plugin holds (kept by triggers on `raisfast_kv`), and what
-        // this write adds to it.
-        let usage = |conn: &rusqlite::Connection| -> Result<(u64, u64), HostError> {
-            conn.query_row(
-                "SELECT keys, bytes FROM raisfast_kv_usage WHERE plugin_id = ?1",
-                [&ctx.id],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-            )
-            .optional()
-            .map(Option::unwrap_or_default)
-            .map_err(failed)
-        };
+        // The size of the value this write replaces.
         let old: Option<u64> = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT octet_length(value) FROM raisfast_kv WHERE plugin_id = ?1 AND key = ?2",
-                rusqlite::params![ctx.id, key],
-                |r| r.get::<_, i64>(0).map(|n| n as u64),
             )
-            .optional()
+            .and_then(|mut stmt| {
+                stmt.query_row(rusqlite::params![ctx.id, key], |r| {
+                    r.get::<_, i64>(0).map(|n| n as u64)
+                })
+                .optional()
+            })
             .map_err(failed)?;
         let added_keys = u64::from(old.is_none());
-        let added_bytes = |old: Option<u64>| {
-            (value.len() as u64 + if old.is_none() { key.len() as u64 } else { 0 })
-                .saturating_sub(old.unwrap_or(0))
+        let added_bytes = (value.len() as u64 + if old.is_none() { key.len() as u64 } else { 0 })
+            .saturating_sub(old.unwrap_or(0));
+        let removed_bytes = old.unwrap_or(0).saturating_sub(value.len() as u64);
+        let mut usage = ctx.kv_usage.lock().expect("kv usage lock");
+        let (keys, bytes) = match *usage {
+            Some(u) => u,
+            None => count(conn, ctx)?,
         };
-        let over = |(keys, bytes): (u64, u64)| {
-            keys + added_keys > max_keys || bytes + added_bytes(old) > max_bytes
-        };
-        if over(usage(conn)?) {
-            // Expired entries count until removed: remove them, then look again.
+        if keys + added_keys > max_keys || bytes + added_bytes > max_bytes {
+            // The running figure is an upper bound: expired entries still count,
+            // and so may a write its transaction rolled back. Remove the
+            // expired ones, count exactly, then decide.
             conn.execute(
                 "DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND expires_at <= ?2",
                 rusqlite::params![ctx.id, now],
             )
             .map_err(failed)?;
-            let (keys, bytes) = usage(conn)?;
+            let (keys, bytes) = count(conn, ctx)?;
+            *usage = Some((keys, bytes));
             if keys + added_keys > max_keys {
                 return Err(HostError::Limit(format!(
                     "kv: the plugin already holds {max_keys} keys, the limit"
                 )));
             }
-            if bytes + added_bytes(old) > max_bytes {
+            if bytes + added_bytes > max_bytes {
                 return Err(HostError::Limit(format!(
                     "kv: the plugin's quota of {max_bytes} bytes of keys and values would be exceeded ({bytes} bytes in use)"
                 )));
             }
         }
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO raisfast_kv (plugin_id, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(plugin_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-            rusqlite::params![ctx.id, key, value, expires],
         )
+        .and_then(|mut stmt| stmt.execute(rusqlite::params![ctx.id, key, value, expires]))
         .map_err(failed)?;
+        let (keys, bytes) = usage.unwrap_or((keys, bytes));
+        *usage = Some((keys + added_keys, (bytes + added_bytes).saturating_sub(removed_bytes)));
         Ok(())
     })
+}
+
+/// The plugin's keys and their bytes (keys and values), counted exactly.
+fn count(conn: &rusqlite::Connection, ctx: &PluginContext) -> Result<(u64, u64), HostError> {
+    conn.query_row(
+        "SELECT count(*), total(octet_length(key) + octet_length(value)) FROM raisfast_kv WHERE plugin_id = ?1",
+        [&ctx.id],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, f64>(1)? as u64)),
+    )
+    .map_err(failed)
 }
 
 /// Removes `key`; whether a live value was there.

@@ -113,6 +113,9 @@ pub struct PluginContext {
     /// The size of its own tables in bytes when last measured, and the
     /// database's page count then (for the table quota).
     pub table_bytes: std::sync::Mutex<Option<(u64, u64)>>,
+    /// Its KV keys and bytes as last counted and adjusted since (an upper
+    /// bound: counted again before a write is refused for the quota).
+    pub kv_usage: std::sync::Mutex<Option<(u64, u64)>>,
     /// Shared services.
     pub services: Arc<Services>,
 }

@@ -73,6 +73,7 @@ impl PluginManager {
             config: host_api::config::merged(&manifest.config, &id, &self.settings),
             vfs: PluginFs::new(self.settings.vfs_root(&id)),
             table_bytes: Default::default(),
+            kv_usage: Default::default(),
             services: Arc::clone(&self.services),
         });
         let limits = Limits {

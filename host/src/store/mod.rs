@@ -132,26 +132,6 @@ CREATE TABLE raisfast_plugin_installs (
     dir TEXT NOT NULL,
     installed_at INTEGER NOT NULL
 );
-CREATE TABLE raisfast_kv_usage (
-    plugin_id TEXT PRIMARY KEY,
-    keys INTEGER NOT NULL,
-    bytes INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO raisfast_kv_usage (plugin_id, keys, bytes)
-    SELECT plugin_id, count(*), total(octet_length(key) + octet_length(value)) FROM raisfast_kv GROUP BY plugin_id;
-CREATE TRIGGER raisfast_kv_added AFTER INSERT ON raisfast_kv BEGIN
-    INSERT INTO raisfast_kv_usage (plugin_id, keys, bytes)
-        VALUES (new.plugin_id, 1, octet_length(new.key) + octet_length(new.value))
-        ON CONFLICT (plugin_id) DO UPDATE SET keys = keys + 1, bytes = bytes + excluded.bytes;
-END;
-CREATE TRIGGER raisfast_kv_removed AFTER DELETE ON raisfast_kv BEGIN
-    UPDATE raisfast_kv_usage SET keys = keys - 1, bytes = bytes - octet_length(old.key) - octet_length(old.value)
-        WHERE plugin_id = old.plugin_id;
-END;
-CREATE TRIGGER raisfast_kv_changed AFTER UPDATE OF value ON raisfast_kv BEGIN
-    UPDATE raisfast_kv_usage SET bytes = bytes - octet_length(old.value) + octet_length(new.value)
-        WHERE plugin_id = new.plugin_id;
-END;
 "#,
 ];
 

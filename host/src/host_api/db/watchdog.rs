@@ -8,11 +8,19 @@
 //! A connection is registered while a call holds it and unregistered (under
 //! the same lock the watchdog interrupts with) before it goes back to the
 //! pool, so an interrupt never reaches another user of the connection.
+//!
+//! Registering costs a lock and a map insert, never a wake-up: the watchdog
+//! looks every [`TICK`] (it is the backstop for the progress handler, which
+//! stops ordinary queries on time), so a long step ends at most one tick
+//! after its deadline.
 
 use rusqlite::InterruptHandle;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, LazyLock, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the watchdog looks for connections past their deadline.
+pub const TICK: Duration = Duration::from_millis(20);
 
 #[derive(Default)]
 struct Watched {
@@ -22,13 +30,11 @@ struct Watched {
 
 struct Watchdog {
     watched: Mutex<Watched>,
-    wake: Condvar,
 }
 
 static WATCHDOG: LazyLock<Arc<Watchdog>> = LazyLock::new(|| {
     let w = Arc::new(Watchdog {
         watched: Mutex::new(Watched::default()),
-        wake: Condvar::new(),
     });
     let thread = Arc::clone(&w);
     std::thread::Builder::new()
@@ -49,11 +55,7 @@ pub fn watch(handle: InterruptHandle, deadline: Instant) -> Watch {
     let mut watched = w.watched.lock().expect("watchdog lock");
     watched.next_id += 1;
     let key = (deadline, watched.next_id);
-    let earliest = watched.by_deadline.keys().next().is_none_or(|k| key < *k);
     watched.by_deadline.insert(key, handle);
-    if earliest {
-        w.wake.notify_one();
-    }
     Watch { key }
 }
 
@@ -70,27 +72,20 @@ impl Drop for Watch {
 
 impl Watchdog {
     fn run(&self) {
-        let mut watched = self.watched.lock().expect("watchdog lock");
         loop {
-            let now = Instant::now();
-            while let Some(entry) = watched.by_deadline.first_entry() {
-                if entry.key().0 > now {
-                    break;
+            {
+                let mut watched = self.watched.lock().expect("watchdog lock");
+                let now = Instant::now();
+                while let Some(entry) = watched.by_deadline.first_entry() {
+                    if entry.key().0 > now {
+                        break;
+                    }
+                    // Interrupted under the lock: the owner cannot unregister
+                    // (and hand the connection to someone else) in between.
+                    entry.remove().interrupt();
                 }
-                // Interrupted under the lock: the owner cannot unregister (and
-                // hand the connection to someone else) in between.
-                entry.remove().interrupt();
             }
-            watched = match watched.by_deadline.keys().next() {
-                Some((at, _)) => {
-                    let wait = at.saturating_duration_since(now);
-                    self.wake
-                        .wait_timeout(watched, wait)
-                        .expect("watchdog lock")
-                        .0
-                }
-                None => self.wake.wait(watched).expect("watchdog lock"),
-            };
+            std::thread::sleep(TICK);
         }
     }
 }
@@ -98,7 +93,6 @@ impl Watchdog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn a_single_expensive_step_stops_at_the_deadline() {
