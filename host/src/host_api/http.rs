@@ -19,6 +19,7 @@ use crate::runtime::bindings::raisfast::plugin::types::{Error as WitError, Heade
 use ipnet::IpNet;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use ureq::http;
 use wasmtime::component::{HasSelf, Linker};
@@ -38,6 +39,9 @@ pub trait Resolve: Send + Sync {
 /// The operating system's resolver (`getaddrinfo`), bounded by a timeout.
 pub struct SystemResolver;
 
+/// Most DNS lookups waiting at once, over all plugins.
+pub const MAX_LOOKUPS: usize = 64;
+
 impl Resolve for SystemResolver {
     fn resolve(
         &self,
@@ -45,10 +49,22 @@ impl Resolve for SystemResolver {
         port: u16,
         timeout: Duration,
     ) -> std::io::Result<Vec<SocketAddr>> {
+        // A lookup runs on a thread of its own, which outlives a timed-out
+        // wait until the system resolver gives up: their number is bounded, so
+        // a plugin looping on a name that never resolves cannot pile them up.
+        static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+        if IN_FLIGHT.fetch_add(1, Ordering::SeqCst) >= MAX_LOOKUPS {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("{MAX_LOOKUPS} DNS lookups are already waiting; try later"),
+            ));
+        }
         let target = format!("{host}:{port}");
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         std::thread::spawn(move || {
             let _ = tx.send(target.to_socket_addrs().map(Iterator::collect));
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         });
         rx.recv_timeout(timeout).unwrap_or_else(|_| {
             Err(std::io::Error::new(
