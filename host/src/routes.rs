@@ -1,5 +1,10 @@
-//! Plugin route paths: `/contacts/:id/notes` patterns and matching request
-//! paths against them.
+//! Plugin route paths: `/contacts/:id/notes` patterns, and a plugin's routes
+//! compiled once into a router ([`RouteTable`], matchit's radix tree, as axum
+//! uses): a static segment wins over a parameter whatever the manifest order
+//! (`/items/new` is not taken by `/items/:id`), and routes the router cannot
+//! tell apart are refused when the manifest is checked.
+
+use crate::manifest::{Method, RouteSpec};
 
 /// One segment of a route pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +108,112 @@ impl RoutePattern {
     }
 }
 
+impl RoutePattern {
+    /// The pattern in matchit's syntax (`/contacts/{id}`).
+    fn router_path(&self) -> String {
+        if self.segments.is_empty() {
+            return "/".into();
+        }
+        self.segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(l) => format!("/{l}"),
+                Segment::Param(p) => format!("/{{{p}}}"),
+            })
+            .collect()
+    }
+}
+
+/// What a request path and method find among a plugin's routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The route at this index of `[[routes]]`, with its parameters in order.
+    Found {
+        /// Index in the manifest's `[[routes]]`.
+        index: usize,
+        /// `:param` values, in the pattern's order.
+        params: Vec<(String, String)>,
+    },
+    /// The path exists, with other methods.
+    MethodNotAllowed,
+    /// No route has this path.
+    NotFound,
+}
+
+/// A plugin's routes, one router per method.
+#[derive(Default)]
+pub struct RouteTable {
+    methods: Vec<(Method, matchit::Router<usize>)>,
+}
+
+impl RouteTable {
+    /// Compiles `routes`; an error gives the index of the route refused and
+    /// names the two routes the router cannot tell apart (or a bad path).
+    pub fn build(routes: &[RouteSpec]) -> Result<RouteTable, (usize, String)> {
+        let mut table = RouteTable::default();
+        let mut paths: Vec<(Method, String, String)> = Vec::new();
+        for (index, route) in routes.iter().enumerate() {
+            let path = route.path.get_ref();
+            let pattern = RoutePattern::parse(path).map_err(|e| (index, e))?;
+            let router_path = pattern.router_path();
+            let router = match table.methods.iter_mut().find(|(m, _)| *m == route.method) {
+                Some((_, r)) => r,
+                None => {
+                    table.methods.push((route.method, matchit::Router::new()));
+                    &mut table.methods.last_mut().expect("just pushed").1
+                }
+            };
+            if let Err(e) = router.insert(router_path.clone(), index) {
+                let other = paths
+                    .iter()
+                    .filter(|(m, _, _)| *m == route.method)
+                    .find(|(_, rp, _)| e.to_string().contains(rp.as_str()))
+                    .map(|(_, _, p)| p.clone());
+                return Err((
+                    index,
+                    match other {
+                        Some(o) => format!(
+                            "route {:?} {path} conflicts with route {:?} {o}: a request could match either (a parameter must have the same name at the same place in every route)",
+                            route.method, route.method
+                        ),
+                        None => format!(
+                            "route {:?} {path} conflicts with another route: {e}",
+                            route.method
+                        ),
+                    },
+                ));
+            }
+            paths.push((route.method, router_path, path.clone()));
+        }
+        Ok(table)
+    }
+
+    /// The route for `method` and `path` (a request path below the mount point).
+    pub fn lookup(&self, method: Option<Method>, path: &str) -> Lookup {
+        for (m, router) in &self.methods {
+            if Some(*m) != method {
+                continue;
+            }
+            if let Ok(found) = router.at(path) {
+                let params = found
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                return Lookup::Found {
+                    index: *found.value,
+                    params,
+                };
+            }
+        }
+        if self.methods.iter().any(|(_, r)| r.at(path).is_ok()) {
+            Lookup::MethodNotAllowed
+        } else {
+            Lookup::NotFound
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +229,64 @@ mod tests {
         assert_eq!(p.matches("/contacts/42"), None);
         assert_eq!(p.shape(), "/contacts/:/notes");
         assert_eq!(RoutePattern::parse("/").unwrap().matches("/"), Some(vec![]));
+    }
+
+    fn spec(method: &str, path: &str, handler: &str) -> RouteSpec {
+        let text = format!(
+            "[plugin]\nid = \"a.b\"\nname = \"x\"\nversion = \"1.0.0\"\nruntime = \"js\"\n\n[[routes]]\nmethod = \"{method}\"\npath = \"{path}\"\nhandler = \"{handler}\"\n"
+        );
+        let m =
+            crate::manifest::Manifest::parse(std::path::Path::new("m.toml"), &text, None).unwrap();
+        m.0.routes[0].clone()
+    }
+
+    #[test]
+    fn a_static_segment_wins_over_a_parameter_whatever_the_order() {
+        let t = RouteTable::build(&[
+            spec("GET", "/items/:id", "get"),
+            spec("GET", "/items/new", "new"),
+            spec("POST", "/items", "create"),
+        ])
+        .unwrap();
+        assert_eq!(
+            t.lookup(Some(Method::Get), "/items/new"),
+            Lookup::Found {
+                index: 1,
+                params: vec![]
+            }
+        );
+        assert_eq!(
+            t.lookup(Some(Method::Get), "/items/7"),
+            Lookup::Found {
+                index: 0,
+                params: vec![("id".into(), "7".into())]
+            }
+        );
+        assert_eq!(
+            t.lookup(Some(Method::Delete), "/items/7"),
+            Lookup::MethodNotAllowed
+        );
+        assert_eq!(t.lookup(Some(Method::Get), "/other"), Lookup::NotFound);
+        assert_eq!(t.lookup(Some(Method::Get), "/items//"), Lookup::NotFound);
+    }
+
+    #[test]
+    fn routes_the_router_cannot_tell_apart_are_refused_naming_both() {
+        let e = RouteTable::build(&[spec("GET", "/a/:x", "one"), spec("GET", "/a/:y", "two")])
+            .err()
+            .unwrap();
+        assert_eq!(e.0, 1);
+        assert!(e.1.contains("/a/:y") && e.1.contains("/a/:x"), "{}", e.1);
+        // Different shapes are told apart.
+        let t = RouteTable::build(&[spec("GET", "/a/:x", "one"), spec("GET", "/a/:y/b", "two")])
+            .unwrap();
+        assert_eq!(
+            t.lookup(Some(Method::Get), "/a/1/b"),
+            Lookup::Found {
+                index: 1,
+                params: vec![("y".into(), "1".into())]
+            }
+        );
     }
 
     #[test]

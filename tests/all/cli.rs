@@ -555,3 +555,29 @@ fn top_level_code_blocked_in_wasi_cannot_hang_check_or_list() {
         );
     }
 }
+
+#[test]
+fn check_refuses_routes_the_router_cannot_tell_apart_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p/clash");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(
+        p.join("manifest.toml"),
+        "[plugin]\nid = \"test.clash\"\nname = \"clash\"\nversion = \"0.1.0\"\nruntime = \"js\"\n\n\
+         [[routes]]\nmethod = \"GET\"\npath = \"/a/:x\"\nhandler = \"one\"\n\n\
+         [[routes]]\nmethod = \"GET\"\npath = \"/a/:y\"\nhandler = \"two\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("main.js"),
+        "export function one() {}\nexport function two() {}\n",
+    )
+    .unwrap();
+    let o = raisfast(&["plugin", "check", "p/clash"], dir.path());
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("route Get /a/:y conflicts with route Get /a/:x"),
+        "{out}"
+    );
+}

@@ -291,3 +291,33 @@ fn a_filter_can_refuse_an_operation_and_the_error_names_it() {
     assert_eq!(status, 200);
     assert!(spec["paths"]["/api/v1/content"].is_object(), "{spec}");
 }
+
+#[test]
+fn a_static_route_wins_over_a_parameter_whatever_the_manifest_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin(
+        tmp.path(),
+        "items",
+        &script_manifest(
+            "e2e.items",
+            "js",
+            "[[routes]]\nmethod = \"GET\"\npath = \"/items/:id\"\nhandler = \"one\"\nauth = \"public\"\n\n\
+             [[routes]]\nmethod = \"GET\"\npath = \"/items/new\"\nhandler = \"fresh\"\nauth = \"public\"\n",
+        ),
+        &[(
+            "main.js",
+            "export function one(req) { return 'item ' + req.params.id; }\nexport function fresh() { return 'new form'; }\n",
+        )],
+    );
+    let server = Server::start(tmp.path());
+    let get = |p: &str| server.call("GET", &format!("/api/v1/plugins/e2e.items{p}"), None, None);
+    assert_eq!(get("/items/new"), (200, json!("new form")));
+    assert_eq!(get("/items/42"), (200, json!("item 42")));
+    assert_eq!(get("/items").0, 404);
+    assert_eq!(
+        server
+            .call("POST", "/api/v1/plugins/e2e.items/items/42", None, None)
+            .0,
+        405
+    );
+}

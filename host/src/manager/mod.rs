@@ -95,6 +95,8 @@ pub struct PluginEntry {
     pub loaded_at: i64,
     /// The last error of a reload that did not take, while the old version serves.
     pub reload_error: Option<String>,
+    /// Its `[[routes]]`, compiled once.
+    pub routes: Arc<crate::routes::RouteTable>,
 }
 
 /// What one `load_all` did.
@@ -292,6 +294,9 @@ impl PluginManager {
                 order,
                 loaded_at: crate::store::now_ms(),
                 reload_error: None,
+                routes: Arc::new(
+                    crate::routes::RouteTable::build(&m.manifest.routes).unwrap_or_default(),
+                ),
             },
         );
         let old_state = old.map(|e| (e.state, e.manifest));

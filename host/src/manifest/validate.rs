@@ -360,7 +360,7 @@ fn check_hooks(m: &Manifest, file: &Path, source: &str, r: &mut Report) {
 }
 
 fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
-    let mut seen = HashSet::new();
+    let mut seen = std::collections::HashMap::new();
     for route in &m.routes {
         let path = route.path.get_ref();
         let pattern = match crate::routes::RoutePattern::parse(path) {
@@ -370,16 +370,27 @@ fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
                 continue;
             }
         };
-        if !seen.insert((route.method, pattern.shape())) {
-            r.errors.push(err(
-                route.path.span(),
-                "routes.path",
-                format!("route {:?} {path} is declared twice", route.method),
-            ));
+        if let Some(other) = seen.insert((route.method, pattern.shape()), path.clone()) {
+            let msg = if other == *path {
+                format!("route {:?} {path} is declared twice", route.method)
+            } else {
+                format!(
+                    "route {:?} {path} conflicts with route {:?} {other}: a request could match either",
+                    route.method, route.method
+                )
+            };
+            r.errors.push(err(route.path.span(), "routes.path", msg));
         }
         if let Err(msg) = check_handler(&route.handler) {
             r.errors.push(err(route.path.span(), "routes.handler", msg));
         }
+    }
+    // Routes the router cannot tell apart (a request could match either).
+    if r.errors.is_empty()
+        && let Err((index, msg)) = crate::routes::RouteTable::build(&m.routes)
+    {
+        r.errors
+            .push(err(m.routes[index].path.span(), "routes.path", msg));
     }
 }
 

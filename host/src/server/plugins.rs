@@ -9,7 +9,7 @@ use super::error::response;
 use crate::host_api::HostError;
 use crate::manager::PluginState;
 use crate::manifest::{Method, RouteAuth};
-use crate::routes::RoutePattern;
+use crate::routes::Lookup;
 use crate::runtime::CallError;
 use crate::runtime::bindings::raisfast::plugin::types::{
     Header, Principal, RouteRequest, RouteResponse,
@@ -113,36 +113,24 @@ async fn serve(
     }
     let path = format!("/{}", rest.trim_start_matches('/'));
     let method = method_of(req.method());
-    let mut path_matched = false;
-    let mut found = None;
-    for route in &entry.manifest.routes {
-        let Ok(pattern) = RoutePattern::parse(route.path.get_ref()) else {
-            continue;
-        };
-        if let Some(params) = pattern.matches(&path) {
-            path_matched = true;
-            if Some(route.method) == method {
-                found = Some((route.clone(), params));
-                break;
-            }
-        }
-    }
-    let Some((route, params)) = found else {
-        return if path_matched {
-            response(
+    let (route, params) = match entry.routes.lookup(method, &path) {
+        Lookup::Found { index, params } => (entry.manifest.routes[index].clone(), params),
+        Lookup::MethodNotAllowed => {
+            return response(
                 405,
                 "method_not_allowed",
                 &format!("{} is not allowed on {path}", req.method()),
                 Some(&plugin),
-            )
-        } else {
-            response(
+            );
+        }
+        Lookup::NotFound => {
+            return response(
                 404,
                 "not_found",
                 &format!("plugin {plugin} has no route {path}"),
                 Some(&plugin),
-            )
-        };
+            );
+        }
     };
     let caller = match auth::optional(state, req).await {
         Ok(c) => c,
