@@ -460,20 +460,7 @@ fn building_a_c_plugin_reads_no_file_outside_it() {
     // `plugin build` runs the author's toolchain with the operator's rights: a
     // source that `#embed`s or `#include`s a file outside the plugin (the
     // operator's keys, /etc) is refused before anything is compiled in.
-    let dir = tempfile::tempdir().unwrap();
-    let o = raisfast(
-        &[
-            "--plugin-dir",
-            "p",
-            "plugin",
-            "new",
-            "leaky",
-            "--runtime",
-            "c",
-        ],
-        dir.path(),
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    let dir = new_c_plugin("leaky");
     let secret = dir.path().join("secret.h");
     std::fs::write(&secret, "#define SECRET \"operator's key\"\n").unwrap();
     for (name, line) in [
@@ -513,20 +500,7 @@ fn building_a_c_plugin_reads_no_file_outside_it() {
 fn top_level_code_blocked_in_wasi_cannot_hang_check_or_list() {
     // A C constructor runs when the component is instantiated; this one sleeps
     // for ten minutes in a WASI wait. The wait ends at the deadline.
-    let dir = tempfile::tempdir().unwrap();
-    let o = raisfast(
-        &[
-            "--plugin-dir",
-            "p",
-            "plugin",
-            "new",
-            "sleepy",
-            "--runtime",
-            "c",
-        ],
-        dir.path(),
-    );
-    assert!(o.status.success(), "{}", text(&o));
+    let dir = new_c_plugin("sleepy");
     std::fs::write(
         dir.path().join("p/sleepy/sleep.c"),
         "#include <unistd.h>\n__attribute__((constructor)) static void nap(void) { sleep(600); }\n",
@@ -580,4 +554,15 @@ fn check_refuses_routes_the_router_cannot_tell_apart_naming_both() {
         out.contains("route Get /a/:y conflicts with route Get /a/:x"),
         "{out}"
     );
+}
+
+/// A new C plugin `p/<name>` (from `plugin new`) in a scratch directory.
+fn new_c_plugin(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let o = raisfast(
+        &["--plugin-dir", "p", "plugin", "new", name, "--runtime", "c"],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    dir
 }

@@ -39,7 +39,7 @@ struct Window {
 }
 
 /// Metrics of one handler, as the admin API shows them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct HandlerMetrics {
     /// Calls made.
     pub calls: u64,
@@ -113,14 +113,7 @@ impl Metrics {
     pub fn totals(&self) -> HandlerMetrics {
         let handlers = self.handlers.lock().expect("metrics lock");
         let mut all = Vec::new();
-        let mut t = HandlerMetrics {
-            calls: 0,
-            errors: 0,
-            denials: 0,
-            timeouts: 0,
-            p50_us: 0,
-            p99_us: 0,
-        };
+        let mut t = HandlerMetrics::default();
         for w in handlers.values() {
             t.calls += w.calls;
             t.errors += w.errors;
