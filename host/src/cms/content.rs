@@ -1,116 +1,15 @@
-//! Content: typed records (title, slug, markdown body, status, JSON data),
-//! their hooks, and rendering to HTML.
+//! Content operations: creating, listing, reading, updating, publishing and
+//! deleting items, each firing its hooks; rendering an item to HTML (the
+//! markdown and the sanitizer are in `render`, the model in `content_model`).
 
-use super::{Cms, CmsError, CmsResult, Principal, new_id};
+use super::content_model::{check, filtered, slugify};
+use super::{
+    Cms, CmsError, CmsResult, Content, ContentPage, ContentPatch, ListQuery, NewContent, Principal,
+    new_id,
+};
 use crate::store::now_ms;
-use poem_openapi::Object;
 use rusqlite::OptionalExtension;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// A content item, as the API and the hooks show it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Object)]
-#[oai(rename_all = "snake_case")]
-pub struct Content {
-    /// Its id.
-    pub id: String,
-    /// Its type (`post`, `page`, anything).
-    #[serde(rename = "type")]
-    #[oai(rename = "type")]
-    pub content_type: String,
-    /// Title.
-    pub title: String,
-    /// URL slug, unique.
-    pub slug: String,
-    /// Markdown body.
-    pub body: String,
-    /// `draft` or `published`.
-    pub status: String,
-    /// Free-form JSON object.
-    pub data: Value,
-    /// The author's user id.
-    pub author_id: Option<String>,
-    /// Creation time, ms since the Unix epoch.
-    pub created_at: i64,
-    /// Last update.
-    pub updated_at: i64,
-    /// Publication time.
-    pub published_at: Option<i64>,
-}
-
-/// What creating content takes.
-#[derive(Debug, Clone, Deserialize, Object)]
-#[oai(rename_all = "snake_case")]
-pub struct NewContent {
-    /// Its type; default `post`.
-    #[serde(default = "default_type", rename = "type")]
-    #[oai(default = "default_type", rename = "type")]
-    pub content_type: String,
-    /// Title.
-    pub title: String,
-    /// Slug; derived from the title when absent.
-    pub slug: Option<String>,
-    /// Markdown body.
-    #[serde(default)]
-    #[oai(default)]
-    pub body: String,
-    /// `draft` (default) or `published`.
-    pub status: Option<String>,
-    /// Free-form JSON object.
-    pub data: Option<Value>,
-}
-
-fn default_type() -> String {
-    "post".into()
-}
-
-/// What updating content takes: only the fields given change.
-#[derive(Debug, Clone, Default, Deserialize, Object)]
-#[oai(rename_all = "snake_case")]
-pub struct ContentPatch {
-    /// New title.
-    pub title: Option<String>,
-    /// New slug.
-    pub slug: Option<String>,
-    /// New markdown body.
-    pub body: Option<String>,
-    /// New status.
-    pub status: Option<String>,
-    /// New data.
-    pub data: Option<Value>,
-}
-
-/// Filters and paging of a listing.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ListQuery {
-    /// Only this type.
-    #[serde(rename = "type")]
-    pub content_type: Option<String>,
-    /// Only this status.
-    pub status: Option<String>,
-    /// Only this author.
-    pub author: Option<String>,
-    /// Title contains this.
-    pub q: Option<String>,
-    /// Page, from 1.
-    pub page: Option<u32>,
-    /// Items per page, 1 to 100 (default 20).
-    pub per_page: Option<u32>,
-}
-
-/// One page of a listing.
-#[derive(Debug, Clone, Serialize, Object)]
-#[oai(rename_all = "snake_case")]
-pub struct ContentPage {
-    /// The items.
-    pub items: Vec<Content>,
-    /// This page.
-    pub page: u32,
-    /// Items per page.
-    pub per_page: u32,
-    /// Items in all pages.
-    pub total: u64,
-}
 
 const COLUMNS: &str =
     "id, type, title, slug, body, status, data, author_id, created_at, updated_at, published_at";
@@ -130,63 +29,6 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Content> {
         updated_at: r.get(9)?,
         published_at: r.get(10)?,
     })
-}
-
-/// A slug from a title: lowercase letters and digits, `-` between words.
-pub fn slugify(title: &str) -> String {
-    let mut s = String::new();
-    for c in title.to_lowercase().chars() {
-        if c.is_alphanumeric() {
-            s.push(c);
-        } else if !s.ends_with('-') && !s.is_empty() {
-            s.push('-');
-        }
-    }
-    let s = s.trim_end_matches('-').chars().take(80).collect::<String>();
-    if s.is_empty() { "untitled".into() } else { s }
-}
-
-/// Largest content body (markdown), in bytes.
-pub const MAX_BODY_BYTES: usize = 512 * 1024;
-/// Largest `data` object, in bytes of JSON.
-pub const MAX_DATA_BYTES: usize = 64 * 1024;
-
-fn check(c: &Content) -> Result<(), String> {
-    if c.title.trim().is_empty() || c.title.len() > 500 {
-        return Err("title: 1 to 500 characters".into());
-    }
-    if c.slug.is_empty()
-        || c.slug.len() > 200
-        || !c
-            .slug
-            .chars()
-            .all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '_')
-    {
-        return Err("slug: 1 to 200 letters, digits, `-` or `_`".into());
-    }
-    if !matches!(c.status.as_str(), "draft" | "published") {
-        return Err(format!("status `{}`: use draft or published", c.status));
-    }
-    if !c.data.is_object() {
-        return Err("data must be a JSON object".into());
-    }
-    if c.body.len() > MAX_BODY_BYTES {
-        return Err(format!("body: at most {MAX_BODY_BYTES} bytes"));
-    }
-    if c.data.to_string().len() > MAX_DATA_BYTES {
-        return Err(format!("data: at most {MAX_DATA_BYTES} bytes of JSON"));
-    }
-    if c.content_type.is_empty() || c.content_type.len() > 64 {
-        return Err("type: 1 to 64 characters".into());
-    }
-    Ok(())
-}
-
-/// Accepts a filter's returned body if it is still a valid content item.
-fn filtered(v: &Value) -> Result<(), String> {
-    let c: Content =
-        serde_json::from_value(v.clone()).map_err(|e| format!("not a content item: {e}"))?;
-    check(&c)
 }
 
 impl Cms {
@@ -483,7 +325,7 @@ impl Cms {
         );
         let html = match self.hooks.render(&env) {
             Some((_, html)) => html,
-            None => markdown_to_html(&c.body),
+            None => super::render::markdown_to_html(&c.body),
         };
         let mut env = self.envelope(
             "filter_html",
@@ -500,35 +342,10 @@ impl Cms {
                 .then_some(())
                 .ok_or_else(|| "filter_html must return a string".to_string())
         })?;
-        Ok(sanitize_html(out.as_str().unwrap_or_default()))
+        Ok(super::render::sanitize_html(
+            out.as_str().unwrap_or_default(),
+        ))
     }
-}
-
-/// HTML made safe to serve from the server's origin (ammonia's allow-list):
-/// no `<script>`, `<style>`, `<iframe>`, forms or event-handler attributes,
-/// and links and images only to `http`, `https`, `mailto` and relative URLs
-/// (never `javascript:`, `data:` or `vbscript:`). Links get
-/// `rel="noopener noreferrer"`. Comments are kept (inert, re-serialized).
-pub fn sanitize_html(html: &str) -> String {
-    ammonia::Builder::default()
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .strip_comments(false)
-        .clean(html)
-        .to_string()
-}
-
-/// Markdown to HTML (CommonMark with tables, strikethrough, task lists). Raw
-/// HTML in the markdown is escaped, never passed through.
-pub fn markdown_to_html(md: &str) -> String {
-    use pulldown_cmark::{Event, Options, Parser, html};
-    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    let events = Parser::new_ext(md, opts).map(|e| match e {
-        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-        other => other,
-    });
-    let mut out = String::new();
-    html::push_html(&mut out, events);
-    out
 }
 
 #[cfg(test)]
@@ -536,56 +353,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_and_markdown() {
+    fn slugs() {
         assert_eq!(slugify("Hello, World!  Again"), "hello-world-again");
         assert_eq!(slugify("!!!"), "untitled");
-        let html = markdown_to_html("# Hi\n\n<script>alert(1)</script>\n\n*x*");
-        assert!(html.contains("<h1>Hi</h1>"));
-        assert!(html.contains("&lt;script&gt;"));
-        assert!(html.contains("<em>x</em>"));
-    }
-
-    /// Whether no tag of `html` (escaped text is not a tag) runs script.
-    fn tags_are_safe(html: &str) -> bool {
-        html.split('<').skip(1).all(|rest| {
-            let tag = rest.split('>').next().unwrap_or("").to_ascii_lowercase();
-            !tag.starts_with("script")
-                && [
-                    "javascript:",
-                    "vbscript:",
-                    "data:",
-                    "onerror",
-                    "onclick",
-                    "onload",
-                ]
-                .iter()
-                .all(|bad| !tag.contains(bad))
-        })
-    }
-
-    #[test]
-    fn served_html_carries_no_script_in_any_spelling() {
-        let evil = [
-            "[x](javascript:alert(1))",
-            "[x](JaVaScRiPt:alert(1))",
-            "[x](&#106;avascript:alert(1))",
-            "[x](java\tscript:alert(1))",
-            "[x](vbscript:msgbox(1))",
-            "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-            "![i](javascript:alert(1))",
-            "<a href=\"javascript:alert(1)\">x</a>",
-        ];
-        for md in evil {
-            let html = sanitize_html(&markdown_to_html(md));
-            assert!(tags_are_safe(&html), "{md} -> {html}");
-        }
-        // What a render hook returns is cleaned too.
-        let html = sanitize_html(
-            "<p onclick=\"x()\">hi<img src=x onerror=alert(1)><script>1</script><iframe src=/></iframe><a href=\"https://a.example/\">ok</a></p>",
-        );
-        assert_eq!(
-            html,
-            "<p>hi<img src=\"x\"><a href=\"https://a.example/\" rel=\"noopener noreferrer\">ok</a></p>"
-        );
     }
 }

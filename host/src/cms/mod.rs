@@ -4,10 +4,16 @@
 
 mod comments;
 mod content;
+mod content_model;
+mod render;
 mod users;
 
 pub use comments::{Comment, NewComment};
-pub use content::{Content, ContentPage, ContentPatch, ListQuery, NewContent};
+pub use content_model::{
+    Content, ContentPage, ContentPatch, ListQuery, MAX_BODY_BYTES, MAX_DATA_BYTES, NewContent,
+    slugify,
+};
+pub use render::{markdown_to_html, sanitize_html};
 pub use users::{Principal, User};
 
 use crate::hooks::{Dispatcher, Envelope, HookError};

@@ -10,11 +10,13 @@
 //! Grants are enforced by SQLite's authorizer ([`policy`]) on each prepared
 //! statement, never by looking at the SQL text.
 
+mod bounds;
 mod policy;
 mod schema;
 mod values;
 mod watchdog;
 
+pub use bounds::{MAX_RESULT_BYTES, MAX_ROWS, PLUGIN_LIMITS, sql_error};
 pub use schema::migrate;
 
 pub use policy::TablePolicy;
@@ -24,35 +26,14 @@ use crate::runtime::HostState;
 use crate::runtime::bindings::raisfast::plugin::db as wit;
 use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
 use crate::store::{PooledConnection, Preempt, WriteGuard};
+use rusqlite::Connection;
 use rusqlite::hooks::{AuthContext, Authorization};
 use rusqlite::limits::Limit;
-use rusqlite::{Connection, ErrorCode};
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use wasmtime::component::{HasSelf, Linker};
-
-/// Most rows one query returns.
-pub const MAX_ROWS: usize = 10_000;
-/// Most bytes of JSON one query returns.
-pub const MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
-
-/// SQLite's limits on a connection while a plugin holds it: at the scale of
-/// one plugin call rather than SQLite's defaults (a billion bytes per value),
-/// so that what a statement builds in the host's memory stays bounded. The
-/// pool's defaults come back when the call ends.
-pub const PLUGIN_LIMITS: &[(Limit, i32)] = &[
-    (Limit::SQLITE_LIMIT_LENGTH, MAX_RESULT_BYTES as i32),
-    (Limit::SQLITE_LIMIT_SQL_LENGTH, 1024 * 1024),
-    (Limit::SQLITE_LIMIT_COLUMN, 500),
-    (Limit::SQLITE_LIMIT_EXPR_DEPTH, 200),
-    (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 50),
-    (Limit::SQLITE_LIMIT_VDBE_OP, 100_000),
-    (Limit::SQLITE_LIMIT_FUNCTION_ARG, 100),
-    (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 10_000),
-    (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 1000),
-];
 
 /// Adds `raisfast:plugin/db` to the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -251,41 +232,6 @@ impl Drop for CallConnection {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         self.turn.borrow_mut().take();
-    }
-}
-
-/// Maps a SQLite error to what the plugin sees.
-pub fn sql_error(e: rusqlite::Error) -> HostError {
-    match &e {
-        rusqlite::Error::MultipleStatement => HostError::Invalid(
-            "one SQL statement per call; run each statement with its own call".into(),
-        ),
-        rusqlite::Error::SqliteFailure(f, msg) => match f.code {
-            ErrorCode::AuthorizationForStatementDenied => {
-                HostError::Denied(format!("database: {}", msg.as_deref().unwrap_or("not authorized")))
-            }
-            ErrorCode::OperationInterrupted => HostError::Limit(
-                "database: the call's deadline passed during the query (raise `timeout_ms` in [permissions])".into(),
-            ),
-            ErrorCode::TooBig => HostError::Limit(format!(
-                "database: a string, blob or statement is over the plugin limit ({} MiB per value, 1 MiB of SQL)",
-                MAX_RESULT_BYTES / (1024 * 1024)
-            )),
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => HostError::Limit(
-                "database: busy; another writer held the lock until the call's deadline".into(),
-            ),
-            ErrorCode::Unknown | ErrorCode::ConstraintViolation | ErrorCode::TypeMismatch => {
-                HostError::Invalid(format!("database: {}", msg.as_deref().unwrap_or("error")))
-            }
-            _ => HostError::Failed(format!("database: {e}")),
-        },
-        rusqlite::Error::InvalidParameterCount(..) | rusqlite::Error::InvalidParameterName(_) => {
-            HostError::Invalid(format!("database: {e}"))
-        }
-        rusqlite::Error::SqlInputError { msg, offset, .. } => {
-            HostError::Invalid(format!("database: {msg} (at offset {offset})"))
-        }
-        _ => HostError::Failed(format!("database: {e}")),
     }
 }
 

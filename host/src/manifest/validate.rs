@@ -5,7 +5,6 @@ use super::error::{ManifestError, enclosing_table, nearest, parse_unknown};
 use super::{Manifest, RuntimeKind};
 use crate::hooks::CORE_HOOKS;
 use crate::host_api::grants;
-use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Component, Path};
 use toml::Spanned;
@@ -139,8 +138,8 @@ pub(super) fn check(m: &Manifest, file: &Path, source: &str, dir: Option<&Path>)
 
     check_permissions(m, &mut r, &mut err);
     check_hooks(m, file, source, &mut r);
-    check_routes(m, &mut r, &mut err);
-    check_cron(m, &mut r, &mut err);
+    super::entry_points::check_routes(m, &mut r, &mut err);
+    super::entry_points::check_cron(m, &mut r, &mut err);
     r
 }
 
@@ -167,7 +166,7 @@ pub fn check_id(id: &str) -> Result<(), String> {
     }
 }
 
-type ErrAt<'a> = dyn FnMut(Range<usize>, &str, String) -> ManifestError + 'a;
+pub(super) type ErrAt<'a> = dyn FnMut(Range<usize>, &str, String) -> ManifestError + 'a;
 
 fn check_entry(m: &Manifest, dir: Option<&Path>, r: &mut Report, err: &mut ErrAt<'_>) {
     let entry = m.entry();
@@ -359,92 +358,8 @@ fn check_hooks(m: &Manifest, file: &Path, source: &str, r: &mut Report) {
     }
 }
 
-fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
-    let mut seen = std::collections::HashMap::new();
-    for route in &m.routes {
-        let path = route.path.get_ref();
-        let pattern = match crate::routes::RoutePattern::parse(path) {
-            Ok(p) => p,
-            Err(msg) => {
-                r.errors.push(err(route.path.span(), "routes.path", msg));
-                continue;
-            }
-        };
-        if let Some(other) = seen.insert((route.method, pattern.shape()), path.clone()) {
-            let msg = if other == *path {
-                format!("route {:?} {path} is declared twice", route.method)
-            } else {
-                format!(
-                    "route {:?} {path} conflicts with route {:?} {other}: a request could match either",
-                    route.method, route.method
-                )
-            };
-            r.errors.push(err(route.path.span(), "routes.path", msg));
-        }
-        if let Err(msg) = check_handler(&route.handler) {
-            r.errors.push(err(route.path.span(), "routes.handler", msg));
-        }
-    }
-    // Routes the router cannot tell apart (a request could match either).
-    if r.errors.is_empty()
-        && let Err((index, msg)) = crate::routes::RouteTable::build(&m.routes)
-    {
-        r.errors
-            .push(err(m.routes[index].path.span(), "routes.path", msg));
-    }
-}
-
-/// Most `[[cron]]` jobs one plugin may declare.
-pub const MAX_CRON_JOBS: usize = 16;
-
-fn check_cron(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
-    let mut names = HashSet::new();
-    if let Some(job) = m.cron.get(MAX_CRON_JOBS) {
-        r.errors.push(err(
-            job.schedule.span(),
-            "cron",
-            format!(
-                "{} cron jobs; a plugin may declare at most {MAX_CRON_JOBS} (one job can do several things)",
-                m.cron.len()
-            ),
-        ));
-    }
-    for job in &m.cron {
-        if !names.insert(job.name.as_str()) {
-            r.errors.push(err(
-                job.schedule.span(),
-                "cron.name",
-                format!("cron job `{}` is declared twice", job.name),
-            ));
-        }
-        if let Err(msg) = crate::cron::parse_schedule(job.schedule.get_ref()) {
-            r.errors.push(
-                err(job.schedule.span(), "cron.schedule", msg)
-                    .with_help("5 fields `min hour day month weekday`, or 6 with seconds first"),
-            );
-        }
-        if let Err(msg) = check_handler(&job.handler) {
-            r.errors.push(err(job.schedule.span(), "cron.handler", msg));
-        }
-        if let Some(tz) = &job.timezone
-            && tz.get_ref().parse::<chrono_tz::Tz>().is_err()
-        {
-            r.errors.push(
-                err(
-                    tz.span(),
-                    "cron.timezone",
-                    format!("unknown time zone `{}`", tz.get_ref()),
-                )
-                .with_help(
-                    "use an IANA name such as \"UTC\", \"Europe/Paris\" or \"America/New_York\"",
-                ),
-            );
-        }
-    }
-}
-
 /// A handler name: an identifier a script or component can export.
-fn check_handler(name: &str) -> Result<(), String> {
+pub(super) fn check_handler(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
