@@ -141,7 +141,9 @@ fn concurrent_writers_wait_in_line_and_lose_nothing() {
              export function inc() { dbBegin(); const n = (kvGet('n') ?? 0) + 1; kvSet('n', n); dbCommit(); return n; }\n",
         )],
     );
-    let server = Server::start(tmp.path());
+    // More clients than requests in flight: they wait in line (long enough
+    // here that a loaded machine never turns one away).
+    let server = Server::start_with(tmp.path(), &[("RAISFAST_QUEUE_TIMEOUT_MS", "120000")]);
     let (threads, each) = (32, 20);
     std::thread::scope(|s| {
         for _ in 0..threads {
