@@ -8,79 +8,25 @@
 //! - Every run is claimed by inserting its row in `raisfast_cron_runs`, keyed by
 //!   plugin, job and tick: several servers on one database run each tick once
 //!   (the row is the lease). The row then records duration and outcome.
+//!
+//! This module is the scheduler thread; [`schedule`] parses expressions and
+//! finds the next tick, [`runs`] keeps the run records.
+
+mod runs;
+mod schedule;
+
+pub use runs::{HISTORY, Run, recent_runs};
+pub use schedule::{next_after, parse_schedule};
 
 use crate::hooks::Envelope;
 use crate::manager::{Cause, PluginManager, PluginState};
-use crate::store::{Database, StoreError, now_ms};
+use crate::store::Database;
 use chrono::{DateTime, TimeZone, Utc};
-use croner::Cron;
-use croner::parser::{CronParser, Seconds};
-use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// Runs kept per job in the history (`raisfast_cron_runs`); older ones are deleted.
-pub const HISTORY: usize = 100;
-
-/// Parses a schedule; the error says what is wrong with it.
-pub fn parse_schedule(expr: &str) -> Result<Cron, String> {
-    CronParser::builder()
-        .seconds(Seconds::Optional)
-        .build()
-        .parse(expr)
-        .map_err(|e| format!("invalid cron expression `{expr}`: {e}"))
-}
-
-/// The first tick of `cron` strictly after `after`, in time zone `tz`.
-pub fn next_after(cron: &Cron, tz: chrono_tz::Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let local = after.with_timezone(&tz);
-    cron.find_next_occurrence(&local, false)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// One recorded run.
-#[derive(Debug, Clone)]
-pub struct Run {
-    /// The job.
-    pub job: String,
-    /// The tick (ms since the Unix epoch).
-    pub scheduled_at: i64,
-    /// When it started.
-    pub started_at: i64,
-    /// How long it took.
-    pub duration_ms: Option<i64>,
-    /// `running`, `ok`, `error` or `skipped`.
-    pub outcome: String,
-    /// The failure, if any.
-    pub error: Option<String>,
-}
-
-/// The latest runs of a plugin's jobs, newest first.
-pub fn recent_runs(db: &Arc<Database>, plugin: &str, limit: u32) -> Result<Vec<Run>, StoreError> {
-    let conn = db.connection()?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT job, scheduled_at, started_at, duration_ms, outcome, error FROM raisfast_cron_runs
-             WHERE plugin_id = ?1 ORDER BY scheduled_at DESC, job LIMIT ?2",
-        )
-        .map_err(|e| db.err(e))?;
-    stmt.query_map(rusqlite::params![plugin, limit], |r| {
-        Ok(Run {
-            job: r.get(0)?,
-            scheduled_at: r.get(1)?,
-            started_at: r.get(2)?,
-            duration_ms: r.get(3)?,
-            outcome: r.get(4)?,
-            error: r.get(5)?,
-        })
-    })
-    .and_then(|rows| rows.collect())
-    .map_err(|e| db.err(e))
-}
 
 struct Job {
     schedule: String,
@@ -130,19 +76,6 @@ fn run(manager: Weak<PluginManager>, node: String, stop: Arc<AtomicBool>) {
     }
 }
 
-fn last_tick(db: &Arc<Database>, plugin: &str, job: &str) -> Option<i64> {
-    let conn = db.connection().ok()?;
-    conn.query_row(
-        "SELECT max(scheduled_at) FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2",
-        [plugin, job],
-        |r| r.get::<_, Option<i64>>(0),
-    )
-    .optional()
-    .ok()
-    .flatten()
-    .flatten()
-}
-
 fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String), Job>) {
     let now = Utc::now();
     let db = Arc::clone(&m.services().db);
@@ -167,7 +100,7 @@ fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String),
                 .is_none_or(|j| j.schedule != *spec.schedule.get_ref());
             if fresh {
                 // A tick missed while the server was down runs once, now.
-                let missed = last_tick(&db, &id, &spec.name)
+                let missed = runs::last_tick(&db, &id, &spec.name)
                     .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
                     .and_then(|last| next_after(&cron, tz, last))
                     .filter(|t| *t <= now);
@@ -220,17 +153,8 @@ fn start_run(
     let at = scheduled.timestamp_millis();
     let overlapping = running.load(Ordering::SeqCst);
     let outcome = if overlapping { "skipped" } else { "running" };
-    // The lease: one row per (plugin, job, tick); whoever inserts it runs it.
-    let claimed = db
-        .write(|conn| {
-            conn.execute(
-                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                rusqlite::params![plugin, job, at, node, now_ms(), outcome],
-            )
-        })
-        .unwrap_or(0);
-    if claimed == 0 || overlapping {
+    let claimed = runs::claim(db, plugin, job, at, node, outcome);
+    if !claimed || overlapping {
         if overlapping {
             tracing::warn!(
                 plugin,
@@ -261,43 +185,7 @@ fn start_run(
             tracing::warn!(plugin = %plugin, job = %job, "cron run failed: {e}");
         }
         let elapsed = started.elapsed().as_millis() as i64;
-        let _ = db.write(|conn| {
-            conn.execute(
-                "UPDATE raisfast_cron_runs SET duration_ms = ?4, outcome = ?5, error = ?6
-                 WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at = ?3",
-                rusqlite::params![plugin, job, at, elapsed, outcome, error],
-            )?;
-            // The history keeps the latest runs of each job.
-            conn.execute(
-                "DELETE FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at <
-                 (SELECT scheduled_at FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2
-                  ORDER BY scheduled_at DESC LIMIT 1 OFFSET ?3)",
-                rusqlite::params![plugin, job, HISTORY as i64 - 1],
-            )
-        });
+        runs::finish(&db, &plugin, &job, at, elapsed, outcome, error.as_deref());
         running.store(false, Ordering::SeqCst);
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn five_and_six_fields() {
-        assert!(parse_schedule("*/5 * * * *").is_ok());
-        assert!(parse_schedule("* * * * * *").is_ok());
-        assert!(parse_schedule("61 * * * *").is_err());
-        assert!(parse_schedule("every minute").is_err());
-    }
-
-    #[test]
-    fn next_ticks_respect_time_zones() {
-        let cron = parse_schedule("0 9 * * *").unwrap();
-        let at = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).unwrap();
-        let utc = next_after(&cron, chrono_tz::UTC, at).unwrap();
-        assert_eq!(utc, Utc.with_ymd_and_hms(2026, 1, 16, 9, 0, 0).unwrap());
-        let paris = next_after(&cron, chrono_tz::Europe::Paris, at).unwrap();
-        assert_eq!(paris, Utc.with_ymd_and_hms(2026, 1, 16, 8, 0, 0).unwrap());
-    }
 }

@@ -1,0 +1,136 @@
+//! The record of cron runs in `raisfast_cron_runs`: one row per (plugin, job,
+//! tick), inserted to claim the tick (the row is the lease, so several servers
+//! on one database run each tick once), then updated with the outcome; the
+//! latest [`HISTORY`] runs of each job are kept.
+
+use crate::store::{Database, StoreError, now_ms};
+use rusqlite::OptionalExtension;
+use std::sync::Arc;
+
+/// Runs kept per job in the history (`raisfast_cron_runs`); older ones are deleted.
+pub const HISTORY: usize = 100;
+
+/// One recorded run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The job.
+    pub job: String,
+    /// The tick (ms since the Unix epoch).
+    pub scheduled_at: i64,
+    /// When it started.
+    pub started_at: i64,
+    /// How long it took.
+    pub duration_ms: Option<i64>,
+    /// `running`, `ok`, `error` or `skipped`.
+    pub outcome: String,
+    /// The failure, if any.
+    pub error: Option<String>,
+}
+
+/// The latest runs of a plugin's jobs, newest first.
+pub fn recent_runs(db: &Arc<Database>, plugin: &str, limit: u32) -> Result<Vec<Run>, StoreError> {
+    let conn = db.connection()?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT job, scheduled_at, started_at, duration_ms, outcome, error FROM raisfast_cron_runs
+             WHERE plugin_id = ?1 ORDER BY scheduled_at DESC, job LIMIT ?2",
+        )
+        .map_err(|e| db.err(e))?;
+    stmt.query_map(rusqlite::params![plugin, limit], |r| {
+        Ok(Run {
+            job: r.get(0)?,
+            scheduled_at: r.get(1)?,
+            started_at: r.get(2)?,
+            duration_ms: r.get(3)?,
+            outcome: r.get(4)?,
+            error: r.get(5)?,
+        })
+    })
+    .and_then(|rows| rows.collect())
+    .map_err(|e| db.err(e))
+}
+
+/// The latest tick recorded for a job.
+pub(super) fn last_tick(db: &Arc<Database>, plugin: &str, job: &str) -> Option<i64> {
+    let conn = db.connection().ok()?;
+    conn.query_row(
+        "SELECT max(scheduled_at) FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2",
+        [plugin, job],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .optional()
+    .ok()
+    .flatten()
+    .flatten()
+}
+
+/// Claims the tick `at` of a job for `node` with `outcome` (`running` or
+/// `skipped`); `false` when another server (or an earlier start) has it.
+pub(super) fn claim(
+    db: &Arc<Database>,
+    plugin: &str,
+    job: &str,
+    at: i64,
+    node: &str,
+    outcome: &str,
+) -> bool {
+    db.write(|conn| {
+        conn.execute(
+            "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            rusqlite::params![plugin, job, at, node, now_ms(), outcome],
+        )
+    })
+    .is_ok_and(|n| n > 0)
+}
+
+/// Records how the run of tick `at` ended, and trims the job's history.
+pub(super) fn finish(
+    db: &Arc<Database>,
+    plugin: &str,
+    job: &str,
+    at: i64,
+    elapsed_ms: i64,
+    outcome: &str,
+    error: Option<&str>,
+) {
+    let _ = db.write(|conn| {
+        conn.execute(
+            "UPDATE raisfast_cron_runs SET duration_ms = ?4, outcome = ?5, error = ?6
+             WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at = ?3",
+            rusqlite::params![plugin, job, at, elapsed_ms, outcome, error],
+        )?;
+        conn.execute(
+            "DELETE FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at <
+             (SELECT scheduled_at FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2
+              ORDER BY scheduled_at DESC LIMIT 1 OFFSET ?3)",
+            rusqlite::params![plugin, job, HISTORY as i64 - 1],
+        )
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_is_claimed_once_and_the_history_is_trimmed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = Database::open(&tmp.path().join("t.db")).unwrap();
+        assert!(claim(&db, "p", "j", 1, "node-a", "running"));
+        assert!(
+            !claim(&db, "p", "j", 1, "node-b", "running"),
+            "the lease is taken"
+        );
+        finish(&db, "p", "j", 1, 5, "ok", None);
+        for at in 2..=(HISTORY as i64 + 20) {
+            assert!(claim(&db, "p", "j", at, "node-a", "running"));
+            finish(&db, "p", "j", at, 5, "ok", None);
+        }
+        let runs = recent_runs(&db, "p", 1000).unwrap();
+        assert_eq!(runs.len(), HISTORY);
+        assert_eq!(runs[0].scheduled_at, HISTORY as i64 + 20);
+        assert_eq!(runs.last().unwrap().scheduled_at, 21);
+        assert_eq!(last_tick(&db, "p", "j"), Some(HISTORY as i64 + 20));
+    }
+}
