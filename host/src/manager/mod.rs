@@ -6,6 +6,7 @@
 //! component that does not link) is kept out with its reason; the others load.
 
 mod build;
+mod calls;
 mod discover;
 mod health;
 mod identity;
