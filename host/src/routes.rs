@@ -4,7 +4,7 @@
 //! (`/items/new` is not taken by `/items/:id`), and routes the router cannot
 //! tell apart are refused when the manifest is checked.
 
-use crate::manifest::{Method, RouteSpec};
+use std::fmt::Debug;
 
 /// One segment of a route pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,33 +140,43 @@ pub enum Lookup {
     NotFound,
 }
 
-/// A plugin's routes, one router per method.
-#[derive(Default)]
-pub struct RouteTable {
-    methods: Vec<(Method, matchit::Router<usize>)>,
+/// A plugin's routes, one router per method (`M`: the manifest's method
+/// type; this module depends on no other).
+pub struct RouteTable<M> {
+    methods: Vec<(M, matchit::Router<usize>)>,
 }
 
-impl RouteTable {
-    /// Compiles `routes`; an error gives the index of the route refused and
-    /// names the two routes the router cannot tell apart (or a bad path).
-    pub fn build(routes: &[RouteSpec]) -> Result<RouteTable, (usize, String)> {
+impl<M> Default for RouteTable<M> {
+    fn default() -> Self {
+        RouteTable {
+            methods: Vec::new(),
+        }
+    }
+}
+
+impl<M: Copy + Eq + Debug> RouteTable<M> {
+    /// Compiles `routes` (method and path, in manifest order); an error gives
+    /// the index of the route refused and names the two routes the router
+    /// cannot tell apart (or a bad path).
+    pub fn build<'a>(
+        routes: impl IntoIterator<Item = (M, &'a str)>,
+    ) -> Result<RouteTable<M>, (usize, String)> {
         let mut table = RouteTable::default();
-        let mut paths: Vec<(Method, String, String)> = Vec::new();
-        for (index, route) in routes.iter().enumerate() {
-            let path = route.path.get_ref();
+        let mut paths: Vec<(M, String, String)> = Vec::new();
+        for (index, (method, path)) in routes.into_iter().enumerate() {
             let pattern = RoutePattern::parse(path).map_err(|e| (index, e))?;
             let router_path = pattern.router_path();
-            let router = match table.methods.iter_mut().find(|(m, _)| *m == route.method) {
+            let router = match table.methods.iter_mut().find(|(m, _)| *m == method) {
                 Some((_, r)) => r,
                 None => {
-                    table.methods.push((route.method, matchit::Router::new()));
+                    table.methods.push((method, matchit::Router::new()));
                     &mut table.methods.last_mut().expect("just pushed").1
                 }
             };
             if let Err(e) = router.insert(router_path.clone(), index) {
                 let other = paths
                     .iter()
-                    .filter(|(m, _, _)| *m == route.method)
+                    .filter(|(m, _, _)| *m == method)
                     .find(|(_, rp, _)| e.to_string().contains(rp.as_str()))
                     .map(|(_, _, p)| p.clone());
                 return Err((
@@ -174,22 +184,22 @@ impl RouteTable {
                     match other {
                         Some(o) => format!(
                             "route {:?} {path} conflicts with route {:?} {o}: a request could match either (a parameter must have the same name at the same place in every route)",
-                            route.method, route.method
+                            method, method
                         ),
                         None => format!(
                             "route {:?} {path} conflicts with another route: {e}",
-                            route.method
+                            method
                         ),
                     },
                 ));
             }
-            paths.push((route.method, router_path, path.clone()));
+            paths.push((method, router_path, path.to_string()));
         }
         Ok(table)
     }
 
     /// The route for `method` and `path` (a request path below the mount point).
-    pub fn lookup(&self, method: Option<Method>, path: &str) -> Lookup {
+    pub fn lookup(&self, method: Option<M>, path: &str) -> Lookup {
         for (m, router) in &self.methods {
             if Some(*m) != method {
                 continue;
@@ -231,57 +241,54 @@ mod tests {
         assert_eq!(RoutePattern::parse("/").unwrap().matches("/"), Some(vec![]));
     }
 
-    fn spec(method: &str, path: &str, handler: &str) -> RouteSpec {
-        let text = format!(
-            "[plugin]\nid = \"a.b\"\nname = \"x\"\nversion = \"1.0.0\"\nruntime = \"js\"\n\n[[routes]]\nmethod = \"{method}\"\npath = \"{path}\"\nhandler = \"{handler}\"\n"
-        );
-        let m =
-            crate::manifest::Manifest::parse(std::path::Path::new("m.toml"), &text, None).unwrap();
-        m.0.routes[0].clone()
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum M {
+        Get,
+        Post,
+        Delete,
     }
 
     #[test]
     fn a_static_segment_wins_over_a_parameter_whatever_the_order() {
-        let t = RouteTable::build(&[
-            spec("GET", "/items/:id", "get"),
-            spec("GET", "/items/new", "new"),
-            spec("POST", "/items", "create"),
+        let t = RouteTable::build([
+            (M::Get, "/items/:id"),
+            (M::Get, "/items/new"),
+            (M::Post, "/items"),
         ])
         .unwrap();
         assert_eq!(
-            t.lookup(Some(Method::Get), "/items/new"),
+            t.lookup(Some(M::Get), "/items/new"),
             Lookup::Found {
                 index: 1,
                 params: vec![]
             }
         );
         assert_eq!(
-            t.lookup(Some(Method::Get), "/items/7"),
+            t.lookup(Some(M::Get), "/items/7"),
             Lookup::Found {
                 index: 0,
                 params: vec![("id".into(), "7".into())]
             }
         );
         assert_eq!(
-            t.lookup(Some(Method::Delete), "/items/7"),
+            t.lookup(Some(M::Delete), "/items/7"),
             Lookup::MethodNotAllowed
         );
-        assert_eq!(t.lookup(Some(Method::Get), "/other"), Lookup::NotFound);
-        assert_eq!(t.lookup(Some(Method::Get), "/items//"), Lookup::NotFound);
+        assert_eq!(t.lookup(Some(M::Get), "/other"), Lookup::NotFound);
+        assert_eq!(t.lookup(Some(M::Get), "/items//"), Lookup::NotFound);
     }
 
     #[test]
     fn routes_the_router_cannot_tell_apart_are_refused_naming_both() {
-        let e = RouteTable::build(&[spec("GET", "/a/:x", "one"), spec("GET", "/a/:y", "two")])
+        let e = RouteTable::build([(M::Get, "/a/:x"), (M::Get, "/a/:y")])
             .err()
             .unwrap();
         assert_eq!(e.0, 1);
         assert!(e.1.contains("/a/:y") && e.1.contains("/a/:x"), "{}", e.1);
         // Different shapes are told apart.
-        let t = RouteTable::build(&[spec("GET", "/a/:x", "one"), spec("GET", "/a/:y/b", "two")])
-            .unwrap();
+        let t = RouteTable::build([(M::Get, "/a/:x"), (M::Get, "/a/:y/b")]).unwrap();
         assert_eq!(
-            t.lookup(Some(Method::Get), "/a/1/b"),
+            t.lookup(Some(M::Get), "/a/1/b"),
             Lookup::Found {
                 index: 1,
                 params: vec![("y".into(), "1".into())]

@@ -97,7 +97,7 @@ pub struct PluginEntry {
     /// The last error of a reload that did not take, while the old version serves.
     pub reload_error: Option<String>,
     /// Its `[[routes]]`, compiled once.
-    pub routes: Arc<crate::routes::RouteTable>,
+    pub routes: Arc<crate::routes::RouteTable<crate::manifest::Method>>,
 }
 
 /// What one `load_all` did.
@@ -296,7 +296,13 @@ impl PluginManager {
                 loaded_at: crate::store::now_ms(),
                 reload_error: None,
                 routes: Arc::new(
-                    crate::routes::RouteTable::build(&m.manifest.routes).unwrap_or_default(),
+                    crate::routes::RouteTable::build(
+                        m.manifest
+                            .routes
+                            .iter()
+                            .map(|r| (r.method, r.path.get_ref().as_str())),
+                    )
+                    .unwrap_or_default(),
                 ),
             },
         );

@@ -34,7 +34,11 @@ pub(super) fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
     }
     // Routes the router cannot tell apart (a request could match either).
     if r.errors.is_empty()
-        && let Err((index, msg)) = crate::routes::RouteTable::build(&m.routes)
+        && let Err((index, msg)) = crate::routes::RouteTable::build(
+            m.routes
+                .iter()
+                .map(|r| (r.method, r.path.get_ref().as_str())),
+        )
     {
         r.errors
             .push(err(m.routes[index].path.span(), "routes.path", msg));
