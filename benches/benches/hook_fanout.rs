@@ -8,8 +8,9 @@
 //! subscriber per call (`native_fresh`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use raisfast::hooks::{Dispatcher, Envelope};
+use raisfast::dispatch::Dispatcher;
 use raisfast::manager::PluginManager;
+use raisfast::manifest::hooks::Envelope;
 use raisfast_benches::{PAYLOAD, install_many, native, root, settings};
 use serde_json::json;
 use std::hint::black_box;
@@ -38,7 +39,7 @@ fn hook_fanout(c: &mut Criterion) {
                 .len(),
             n
         );
-        let dispatcher = Dispatcher::new(Arc::clone(&manager));
+        let dispatcher = Dispatcher::start(Arc::clone(&manager));
         let mut g = c.benchmark_group(format!("hook_fanout/{n}_subscribers"));
         g.bench_function("wasm_fresh", |b| {
             b.iter(|| dispatcher.action(black_box(&env)))

@@ -3,7 +3,7 @@
 
 use poem::listener::{Acceptor, Listener, TcpListener};
 use raisfast::cms::Cms;
-use raisfast::hooks::Dispatcher;
+use raisfast::dispatch::Dispatcher;
 use raisfast::host_api::Services;
 use raisfast::manager::PluginManager;
 use raisfast::server::{AppState, app};
@@ -39,7 +39,7 @@ pub fn serve_app(settings: Settings) -> Served {
     let manager = Arc::new(PluginManager::with_services(services).unwrap());
     let report = manager.load_all();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    let dispatcher = Dispatcher::new(Arc::clone(&manager));
+    let dispatcher = Dispatcher::start(Arc::clone(&manager));
     let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
     let state = Arc::new(AppState::new(cms, Arc::clone(&manager), settings));
     let addr = rt.block_on(listen(app(state)));

@@ -18,7 +18,7 @@
 pub mod cli;
 pub mod cms;
 pub mod cron;
-pub mod hooks;
+pub mod dispatch;
 pub mod host_api;
 pub mod manager;
 pub mod manifest;

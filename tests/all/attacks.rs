@@ -6,10 +6,11 @@
 
 use crate::support::{TableResolver, TestServer, guests, root, settings};
 use raisfast::cron::Scheduler;
-use raisfast::hooks::{Dispatcher, Envelope};
+use raisfast::dispatch::Dispatcher;
 use raisfast::host_api::Services;
 use raisfast::manager::{PluginManager, PluginState};
 use raisfast::manifest::Manifest;
+use raisfast::manifest::hooks::Envelope;
 use raisfast::runtime::CallError;
 use raisfast::store::Database;
 use serde_json::{Value, json};
@@ -190,7 +191,7 @@ impl Ctx {
         let manager = Arc::new(PluginManager::with_services(services).unwrap());
         let report = manager.load_all();
         assert!(report.failed.is_empty(), "{:?}", report.failed);
-        let hooks = Dispatcher::new(Arc::clone(&manager));
+        let hooks = Dispatcher::start(Arc::clone(&manager));
         Ctx {
             _tmp: tmp,
             manager,
@@ -460,7 +461,7 @@ fn attacks() -> Vec<Attack> {
             &[Js],
             "the handler times out; the other subscribers get the event",
             |c, _| {
-                c.manager.start_events();
+                let _dispatcher = Dispatcher::start(Arc::clone(&c.manager));
                 let env = json!({"hook": "probe", "body": {"op": "events.emit", "name": "loop.evt", "payload": {}}}).to_string();
                 c.manager.call_hook("atk.rust", "probe", &env).unwrap();
                 let heard = crate::server_support::wait_until(Duration::from_secs(5), || {
@@ -953,7 +954,7 @@ fn attacks() -> Vec<Attack> {
             &[Rust],
             "not delivered: the handler serves a route",
             |c, _| {
-                c.manager.start_events();
+                let _dispatcher = Dispatcher::start(Arc::clone(&c.manager));
                 // atk.listener exports `admin_wipe` as an admin-only route handler.
                 let env = json!({"hook": "probe", "body": {"op": "events.emit", "name": "admin_wipe", "payload": {}}}).to_string();
                 c.manager.call_hook("atk.rust", "probe", &env).unwrap();

@@ -2,7 +2,7 @@
 
 use crate::server_support::{Server, plugin, wait_until};
 use crate::support::script_manifest;
-use raisfast::hooks::CORE_HOOKS;
+use raisfast::manifest::hooks::CORE_HOOKS;
 use serde_json::{Value, json};
 use std::time::Duration;
 

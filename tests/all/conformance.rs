@@ -4,8 +4,8 @@
 //! observable results.
 
 use crate::support::{Harness, guests, script_manifest};
+use raisfast::host_api::bindings::raisfast::plugin::types::{Header, RouteRequest};
 use raisfast::runtime::CallError;
-use raisfast::runtime::bindings::raisfast::plugin::types::{Header, RouteRequest};
 use serde_json::{Value, json};
 
 const LANGS: [&str; 4] = ["js", "lua", "rhai", "rust"];

@@ -9,9 +9,9 @@
 use crate::support::Harness;
 use proptest::prelude::*;
 use raisfast::host_api::CallState;
-use raisfast::host_api::grants::HttpRule;
 use raisfast::host_api::vfs::normalize;
 use raisfast::manifest::Manifest;
+use raisfast::manifest::grants::HttpRule;
 use raisfast::routes::RoutePattern;
 use serde_json::{Value, json};
 use std::path::Path;

@@ -3,8 +3,8 @@
 //! in every language.
 
 use crate::support::{Harness, script_manifest};
+use raisfast::host_api::bindings::raisfast::plugin::types::RouteRequest;
 use raisfast::runtime::CallError;
-use raisfast::runtime::bindings::raisfast::plugin::types::RouteRequest;
 use serde_json::{Value, json};
 
 fn products(h: &Harness) {

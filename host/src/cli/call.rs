@@ -1,11 +1,11 @@
 //! `raisfast plugin call`: run one hook or route handler of a plugin.
 
 use super::GlobalArgs;
-use crate::hooks::Envelope;
+use crate::host_api::bindings::raisfast::plugin::types::{Header, RouteRequest};
 use crate::manager::PluginManager;
+use crate::manifest::hooks::Envelope;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::routes::RoutePattern;
-use crate::runtime::bindings::raisfast::plugin::types::{Header, RouteRequest};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;

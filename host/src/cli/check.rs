@@ -151,7 +151,7 @@ fn missing_handlers(m: &LoadedManifest, p: &LoadedPlugin) -> Vec<String> {
             m.manifest
                 .hooks
                 .iter()
-                .map(|(h, o)| ("hooks", crate::hooks::handler_name(h, Some(o)))),
+                .map(|(h, o)| ("hooks", crate::manifest::hooks::handler_name(h, Some(o)))),
         );
     named
         .filter(|(_, name)| !exported.iter().any(|e| e == name))

@@ -1,14 +1,14 @@
 //! Small helpers for readable terminal output.
 
-use crate::host_api::grants::Grants;
 use crate::manifest::Manifest;
+use crate::manifest::grants::Grants;
 
 /// The consent-screen summary of what a plugin is granted, one line per capability.
 pub fn grants_summary(m: &Manifest) -> Vec<String> {
     let g = Grants::from_manifest(m);
     let p = &m.permissions;
     let mut out = Vec::new();
-    let prefix = crate::host_api::grants::table_prefix(m.id());
+    let prefix = crate::manifest::grants::table_prefix(m.id());
     let mut db: Vec<String> = p.database.iter().map(|e| e.get_ref().clone()).collect();
     db.push(format!("own tables {prefix}*"));
     out.push(format!("database: {}", db.join(", ")));

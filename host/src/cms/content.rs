@@ -335,7 +335,7 @@ impl Cms {
             user,
         );
         if c.status != "published" {
-            env.personal = Some(crate::host_api::grants::PersonalData::Drafts);
+            env.personal = Some(crate::manifest::grants::PersonalData::Drafts);
         }
         let out = self.hooks.filter(&env, |v| {
             v.is_string()

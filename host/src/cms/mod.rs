@@ -16,8 +16,9 @@ pub use content_model::{
 pub use render::{markdown_to_html, sanitize_html};
 pub use users::{Principal, User};
 
-use crate::hooks::{Dispatcher, Envelope, HookError};
-use crate::host_api::grants::PersonalData;
+use crate::dispatch::{Dispatcher, HookError};
+use crate::manifest::grants::PersonalData;
+use crate::manifest::hooks::Envelope;
 use crate::settings::Settings;
 use crate::store::{Database, StoreError, WriteError};
 use serde_json::Value;

@@ -9,17 +9,16 @@
 //!   plugin, job and tick: several servers on one database run each tick once
 //!   (the row is the lease). The row then records duration and outcome.
 //!
-//! This module is the scheduler thread; [`schedule`] parses expressions and
+//! This module is the scheduler thread; [`crate::manifest::schedule`] parses expressions and
 //! finds the next tick, [`runs`] keeps the run records.
 
 mod runs;
-mod schedule;
 
+pub use crate::manifest::schedule::{next_after, parse_schedule};
 pub use runs::{HISTORY, Run, recent_runs};
-pub use schedule::{next_after, parse_schedule};
 
-use crate::hooks::Envelope;
 use crate::manager::{Cause, PluginManager, PluginState};
+use crate::manifest::hooks::Envelope;
 use crate::store::Database;
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;

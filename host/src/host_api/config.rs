@@ -5,17 +5,17 @@
 //!   `[plugins."ID".config]` into one JSON object ([`merged`]).
 //! - **per call**: nothing.
 
+use super::{HasPluginHost, PluginHost, PluginHostView};
 use super::{HostError, PluginContext};
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::config as wit;
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use crate::host_api::bindings::raisfast::plugin::config as wit;
+use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
 use crate::settings::Settings;
 use serde_json::Value;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 /// Adds `raisfast:plugin/config` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 /// The plugin's configuration: its `[config]`, with the operator's keys on top.
@@ -59,10 +59,10 @@ pub fn get(ctx: &PluginContext, key: &str) -> Result<Option<String>, HostError> 
     Ok(Some(cur.to_string()))
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
         // Allowed while loading: the snapshot's cache key covers the configuration.
-        let r = get(&self.plugin, &key);
+        let r = get(self.plugin, &key);
         self.done(r)
     }
 

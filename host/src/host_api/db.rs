@@ -1,7 +1,7 @@
 //! `db`: SQL on the server's database, table by table.
 //!
 //! - **linker**: `raisfast:plugin/db`.
-//! - **load**: table grants parsed ([`super::grants::DbGrants`]); the plugin's
+//! - **load**: table grants parsed ([`crate::manifest::grants::DbGrants`]); the plugin's
 //!   table prefix claimed; its `migrations/*.sql` applied under the same rules.
 //! - **per call**: one pooled connection, checked out on first use, with an
 //!   authorizer for this plugin and a progress handler for the call's deadline;
@@ -22,9 +22,9 @@ pub use schema::migrate;
 pub use policy::TablePolicy;
 
 use super::{CallState, HostError, PluginContext};
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::db as wit;
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use super::{HasPluginHost, PluginHost, PluginHostView};
+use crate::host_api::bindings::raisfast::plugin::db as wit;
+use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
 use crate::store::{PooledConnection, Preempt, WriteGuard};
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthContext, Authorization};
@@ -33,11 +33,11 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 /// Adds `raisfast:plugin/db` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 /// The connection a call uses, with the plugin's authorizer installed.
@@ -378,7 +378,7 @@ fn transaction(ctx: &PluginContext, call: &mut CallState, op: &str) -> Result<()
     Ok(())
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn query(&mut self, sql: String, params: String) -> Result<String, WitError> {
         self.run("db.query", |p, c| query(p, c, &sql, &params))
     }

@@ -15,13 +15,13 @@
 //!   event of a call that succeeds is never dropped silently).
 
 use super::{CallState, EmittedEvent, HostError, PluginContext};
-use crate::hooks::{CORE_HOOKS, check_event_name, handler_name};
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::events as wit;
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use super::{HasPluginHost, PluginHost, PluginHostView};
+use crate::host_api::bindings::raisfast::plugin::events as wit;
+use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
+use crate::manifest::hooks::{CORE_HOOKS, check_event_name, handler_name};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 /// Largest event payload in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
@@ -124,8 +124,8 @@ impl Drop for Reservation {
 }
 
 /// Adds `raisfast:plugin/events` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 /// Queues an event for delivery after the call.
@@ -177,7 +177,7 @@ pub fn emit(
     Ok(())
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn emit(&mut self, name: String, payload: String) -> Result<(), WitError> {
         self.run("events.emit", |p, c| emit(p, c, &name, &payload))
     }

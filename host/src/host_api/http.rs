@@ -1,7 +1,7 @@
 //! `http`: outbound requests to the hosts a plugin's manifest allows.
 //!
 //! - **linker**: `raisfast:plugin/http`.
-//! - **load**: the allow-list parsed ([`super::grants::HttpRule`]).
+//! - **load**: the allow-list parsed ([`crate::manifest::grants::HttpRule`]).
 //! - **per call**: nothing kept; each request is bounded by the call's deadline.
 //!
 //! The host resolves names itself ([`Resolve`]) and connects only to the
@@ -13,20 +13,20 @@
 pub mod addr;
 
 use super::{CallState, HostError, PluginContext};
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::http::{self as wit, Request, Response};
-use crate::runtime::bindings::raisfast::plugin::types::{Error as WitError, Header};
+use super::{HasPluginHost, PluginHost, PluginHostView};
+use crate::host_api::bindings::raisfast::plugin::http::{self as wit, Request, Response};
+use crate::host_api::bindings::raisfast::plugin::types::{Error as WitError, Header};
 use ipnet::IpNet;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use ureq::http;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 /// Adds `raisfast:plugin/http` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 /// Name resolution used for outbound HTTP.
@@ -404,7 +404,7 @@ fn join_url(base: &http::Uri, location: &str) -> String {
     format!("{scheme}://{authority}{dir}/{location}")
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn fetch(&mut self, request: Request) -> Result<Response, WitError> {
         self.run("http.fetch", |p, c| fetch(p, c, request))
     }

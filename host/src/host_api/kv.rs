@@ -7,12 +7,12 @@
 //!   its own transaction, taken in turn in the writer line.
 
 use super::{CallState, HostError, PluginContext, db};
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::kv as wit;
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use super::{HasPluginHost, PluginHost, PluginHostView};
+use crate::host_api::bindings::raisfast::plugin::kv as wit;
+use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
 use crate::store::now_ms;
 use rusqlite::OptionalExtension;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 /// Longest key in bytes.
 pub const MAX_KEY_BYTES: usize = 512;
@@ -20,8 +20,8 @@ pub const MAX_KEY_BYTES: usize = 512;
 pub const MAX_LIST: usize = 1000;
 
 /// Adds `raisfast:plugin/kv` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 fn check_key(key: &str) -> Result<(), HostError> {
@@ -187,7 +187,7 @@ pub fn list(
     .map_err(failed)
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
         self.run("kv.get", |p, c| get(p, c, &key))
     }

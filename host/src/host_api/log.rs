@@ -6,9 +6,9 @@
 //!   capped at [`MAX_LINES`].
 
 use super::LogLine;
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::log::{self as wit, Level};
-use wasmtime::component::{HasSelf, Linker};
+use super::{HasPluginHost, PluginHost, PluginHostView};
+use crate::host_api::bindings::raisfast::plugin::log::{self as wit, Level};
+use wasmtime::component::Linker;
 
 /// Longest message kept, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
@@ -16,8 +16,8 @@ pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 pub const MAX_LINES: usize = 1000;
 
 /// Adds `raisfast:plugin/log` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 fn truncate(mut s: String, max: usize) -> String {
@@ -32,7 +32,7 @@ fn truncate(mut s: String, max: usize) -> String {
     s
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
         if self.call.logs.len() >= MAX_LINES {
             self.call.dropped_logs += 1;

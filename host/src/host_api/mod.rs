@@ -1,5 +1,5 @@
 //! The host API: what a plugin can ask of the server, implemented once for
-//! every runtime and gated by the plugin's [`grants::Grants`].
+//! every runtime and gated by the plugin's [`Grants`](crate::manifest::grants::Grants).
 //!
 //! Each capability lives in its own module with the same shape (Spin's
 //! factors are the model):
@@ -13,19 +13,22 @@
 //! Every refusal is a [`HostError::Denied`] whose message names the
 //! permission to add to `manifest.toml`.
 
+pub mod bindings;
 pub mod config;
 pub mod db;
 pub mod events;
-pub mod grants;
 pub mod http;
 pub mod ids;
 pub mod kv;
 pub mod log;
 pub mod vfs;
+mod view;
 
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+pub use view::{HasPluginHost, PluginHost, PluginHostView, add_to_linker};
+
 use crate::settings::Settings;
 use crate::store::Database;
+use bindings::raisfast::plugin::types::Error as WitError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,7 +108,7 @@ pub struct PluginContext {
     /// The table prefix the plugin owns.
     pub table_prefix: String,
     /// What it is allowed.
-    pub grants: grants::Grants,
+    pub grants: crate::manifest::grants::Grants,
     /// Its configuration: the manifest's `[config]` with operator overrides.
     pub config: serde_json::Value,
     /// Its virtual filesystem.

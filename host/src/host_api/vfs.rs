@@ -6,16 +6,16 @@
 //!   symbolic link can lead out of it.
 //! - **per call**: nothing; the plugin's usage is tracked across calls for its quota.
 
+use super::{HasPluginHost, PluginHost, PluginHostView};
 use super::{HostError, PluginContext};
-use crate::runtime::HostState;
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
-use crate::runtime::bindings::raisfast::plugin::vfs::{self as wit, Entry};
+use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
+use crate::host_api::bindings::raisfast::plugin::vfs::{self as wit, Entry};
 use cap_std::fs::Dir;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::UNIX_EPOCH;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 
 /// Longest path in bytes.
 pub const MAX_PATH_BYTES: usize = 1024;
@@ -25,8 +25,8 @@ pub const MAX_NAME_BYTES: usize = 255;
 const TMP_PREFIX: &str = ".raisfast-tmp-";
 
 /// Adds `raisfast:plugin/vfs` to the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasPluginHost>(linker, T::plugin_host)
 }
 
 /// One plugin's filesystem.
@@ -325,7 +325,7 @@ pub fn exists(ctx: &PluginContext, path: &str) -> Result<bool, HostError> {
     }
 }
 
-impl wit::Host for HostState {
+impl wit::Host for PluginHost<'_> {
     fn read(&mut self, path: String) -> Result<Vec<u8>, WitError> {
         self.run("vfs.read", |p, _| read(p, &path))
     }

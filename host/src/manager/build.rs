@@ -7,9 +7,9 @@
 //!   claimed, the migrations applied.
 
 use super::PluginManager;
-use crate::host_api::grants::{Grants, is_protected, table_prefix};
 use crate::host_api::vfs::PluginFs;
 use crate::host_api::{self, PluginContext};
+use crate::manifest::grants::{Grants, is_protected, table_prefix};
 use crate::manifest::{LoadedManifest, RuntimeKind};
 use crate::runtime::{InstancePolicy, Limits, LoadedPlugin};
 use std::sync::Arc;
@@ -149,7 +149,8 @@ pub const HANDLERS_HOOK: &str = "raisfast:handlers";
 
 /// Asks a component for the names of its handlers.
 fn declared_handlers(p: &LoadedPlugin) -> Option<Vec<String>> {
-    let envelope = crate::hooks::Envelope::new(HANDLERS_HOOK, serde_json::json!({})).to_json();
+    let envelope =
+        crate::manifest::hooks::Envelope::new(HANDLERS_HOOK, serde_json::json!({})).to_json();
     let out = p.call_hook(HANDLERS_HOOK, &envelope, 0).ok()?.value?;
     serde_json::from_str(&out).ok()
 }

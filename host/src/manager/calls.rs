@@ -1,35 +1,31 @@
 //! Calling plugins: hooks and routes, on behalf of a [`Cause`] that decides
 //! whether a failure counts toward auto-disable; what a call emits goes to the
-//! background work (the event bus), which also runs actions.
+//! [`EventSink`] the dispatcher registered.
 
 use super::{Cause, PluginManager};
-use crate::hooks::Envelope;
-use crate::runtime::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
-use crate::runtime::{CallFailure, CallOutcome};
+use crate::host_api::EmittedEvent;
+use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
+use crate::runtime::{CallFailure, CallOutcome, LoadedPlugin};
 use std::sync::Arc;
 
+/// Where the events a call emitted go once it succeeded: the dispatcher's
+/// event bus, registered with [`PluginManager::set_event_sink`]. Without
+/// one, emitted events are dropped.
+pub trait EventSink: Send + Sync {
+    /// Takes the events a call of `emitter` emitted, in emission order.
+    fn emitted(&self, emitter: &str, events: Vec<EmittedEvent>);
+}
+
 impl PluginManager {
-    /// Starts delivering the events plugins emit (without it, they are dropped).
-    pub fn start_events(self: &Arc<Self>) {
-        let _ = self.events.set(crate::hooks::events::EventBus::start(self));
+    /// Sends the events of every successful call to `sink` from now on (the
+    /// first sink set stays).
+    pub fn set_event_sink(&self, sink: Arc<dyn EventSink>) {
+        let _ = self.events.set(sink);
     }
 
-    /// Delivers what is queued and stops delivering events.
-    pub fn stop_events(&self) {
-        if let Some(bus) = self.events.get() {
-            bus.shutdown();
-        }
-    }
-
-    /// Queues an action in the background; `false` when the background work
-    /// is not running (the caller then runs it itself).
-    pub fn queue_action(&self, env: &Envelope) -> bool {
-        self.events.get().is_some_and(|bus| bus.action(env))
-    }
-
-    fn queue_events(&self, id: &str, events: &[crate::host_api::EmittedEvent]) {
-        if let (Some(bus), false) = (self.events.get(), events.is_empty()) {
-            bus.queue(id, events.to_vec());
+    fn queue_events(&self, id: &str, events: &[EmittedEvent]) {
+        if let (Some(sink), false) = (self.events.get(), events.is_empty()) {
+            sink.emitted(id, events.to_vec());
         }
     }
 
@@ -55,11 +51,25 @@ impl PluginManager {
         cause: Cause,
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
         let p = self.plugin(id)?;
-        let r = p.call_hook(hook, payload, depth);
+        self.call_loaded(id, &p, hook, payload, depth, cause)
+    }
+
+    /// Calls `handler` of `plugin` (loaded as `id`) as found earlier, such as
+    /// a [`Subscriber`](super::Subscriber) carries it, without looking it up.
+    pub fn call_loaded(
+        &self,
+        id: &str,
+        plugin: &LoadedPlugin,
+        handler: &str,
+        payload: &str,
+        depth: u32,
+        cause: Cause,
+    ) -> Result<CallOutcome<Option<String>>, CallFailure> {
+        let r = plugin.call_hook(handler, payload, depth);
         if let Ok(out) = &r {
             self.queue_events(id, &out.events);
         }
-        self.record_health(id, &p, cause.counts(r.as_ref().err().map(|f| &f.error)));
+        self.record_health(id, plugin, cause.counts(r.as_ref().err().map(|f| &f.error)));
         r
     }
 

@@ -4,7 +4,7 @@
 
 use super::subscribers::subscription;
 use super::{ManagerError, PluginManager, PluginState};
-use crate::hooks::Envelope;
+use crate::manifest::hooks::Envelope;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::runtime::LoadedPlugin;
 use crate::store::StoredState;

@@ -14,6 +14,7 @@ mod lifecycle;
 pub mod order;
 mod subscribers;
 
+pub use calls::EventSink;
 pub use discover::{discover, plugin_dirs};
 pub use health::Cause;
 pub use subscribers::Subscriber;
@@ -119,7 +120,7 @@ pub struct PluginManager {
     plugins: RwLock<BTreeMap<String, PluginEntry>>,
     broken: RwLock<Vec<(PathBuf, String)>>,
     next_order: std::sync::atomic::AtomicU64,
-    events: std::sync::OnceLock<crate::hooks::events::EventBus>,
+    events: std::sync::OnceLock<Arc<dyn EventSink>>,
 }
 
 impl PluginManager {

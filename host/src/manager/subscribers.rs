@@ -9,8 +9,8 @@
 //! event with that function's name.
 
 use super::{PluginManager, PluginState};
-use crate::hooks::handler_name;
-use crate::host_api::grants::PersonalData;
+use crate::manifest::grants::PersonalData;
+use crate::manifest::hooks::handler_name;
 use crate::manifest::{HookOptions, Manifest};
 use crate::runtime::LoadedPlugin;
 use std::sync::Arc;
@@ -48,8 +48,8 @@ pub fn subscription(
 impl Subscriber {
     /// Whether this subscriber may see `env` whole: it carries no personal
     /// data, or data the plugin is granted. Otherwise an action or event gets
-    /// [`crate::hooks::Envelope::redacted`], and a render hook is skipped.
-    pub fn sees_in_full(&self, env: &crate::hooks::Envelope) -> bool {
+    /// [`crate::manifest::hooks::Envelope::redacted`], and a render hook is skipped.
+    pub fn sees_in_full(&self, env: &crate::manifest::hooks::Envelope) -> bool {
         env.personal
             .is_none_or(|d| self.plugin.context().grants.may_receive(d))
     }
@@ -59,7 +59,7 @@ impl PluginManager {
     /// The subscribers that may receive `env`: [`PluginManager::subscribers`]
     /// of its hook and content type, less those not granted the user accounts
     /// it carries (a draft is handled per subscriber: [`Subscriber::sees_in_full`]).
-    pub fn subscribers_of(&self, env: &crate::hooks::Envelope) -> Vec<Subscriber> {
+    pub fn subscribers_of(&self, env: &crate::manifest::hooks::Envelope) -> Vec<Subscriber> {
         let mut subs = self.subscribers(&env.hook, env.content_type.as_deref());
         if env.personal == Some(PersonalData::Users) {
             subs.retain(|s| s.plugin.context().grants.may_receive(PersonalData::Users));

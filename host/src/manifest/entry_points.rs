@@ -68,7 +68,7 @@ pub(super) fn check_cron(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
                 format!("cron job `{}` is declared twice", job.name),
             ));
         }
-        if let Err(msg) = crate::cron::parse_schedule(job.schedule.get_ref()) {
+        if let Err(msg) = super::schedule::parse_schedule(job.schedule.get_ref()) {
             r.errors.push(
                 err(job.schedule.span(), "cron.schedule", msg)
                     .with_help("5 fields `min hour day month weekday`, or 6 with seconds first"),

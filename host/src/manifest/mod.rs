@@ -18,6 +18,9 @@
 
 mod entry_points;
 mod error;
+pub mod grants;
+pub mod hooks;
+pub mod schedule;
 mod validate;
 
 pub use error::{ManifestError, ManifestErrors, line_column, nearest};

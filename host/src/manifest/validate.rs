@@ -3,8 +3,8 @@
 
 use super::error::{ManifestError, enclosing_table, nearest, parse_unknown};
 use super::{Manifest, RuntimeKind};
-use crate::hooks::CORE_HOOKS;
-use crate::host_api::grants;
+use crate::manifest::grants;
+use crate::manifest::hooks::CORE_HOOKS;
 use std::ops::Range;
 use std::path::{Component, Path};
 use toml::Spanned;
@@ -331,7 +331,7 @@ fn check_hooks(m: &Manifest, file: &Path, source: &str, r: &mut Report) {
                 msg,
             ));
         }
-        if let Err(msg) = crate::hooks::check_event_name(name) {
+        if let Err(msg) = crate::manifest::hooks::check_event_name(name) {
             r.errors.push(ManifestError::at(
                 file,
                 source,

@@ -1,7 +1,7 @@
 //! Errors of loading a plugin into the runtime and of calling it.
 
 use crate::host_api::HostError;
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
 
 impl From<WitError> for HostError {
     fn from(e: WitError) -> HostError {

@@ -11,16 +11,17 @@
 //! Either way, an instance that traps, times out or runs out of memory is
 //! discarded; the next call gets a new one.
 
-use super::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
-use super::bindings::{Plugin, PluginPre};
 use super::error::{CallError, CallFailure, Preempted};
 use super::metrics::Metrics;
 use super::state::HostState;
+use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
+use crate::host_api::bindings::{Plugin, PluginPre};
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-type GuestResult<T> = wasmtime::Result<Result<T, super::bindings::raisfast::plugin::types::Error>>;
+type GuestResult<T> =
+    wasmtime::Result<Result<T, crate::host_api::bindings::raisfast::plugin::types::Error>>;
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 

@@ -7,7 +7,6 @@
 //! ([`instance`]). A call has a deadline (epoch interruption), a memory cap
 //! (a resource limiter) and a stack limit; breaking one fails that call only.
 
-pub mod bindings;
 mod cache;
 mod engine;
 pub mod engines;
@@ -25,13 +24,13 @@ pub use metrics::{HandlerMetrics, Metrics};
 pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, collect_sources};
 pub use state::HostState;
 
+use crate::host_api::bindings::PluginPre;
 use crate::host_api::{self, PluginContext};
 use crate::settings::Settings;
-use bindings::PluginPre;
 use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::Engine;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 
 /// The engine, the linker and the compile cache.
 pub struct Runtime {
@@ -62,18 +61,7 @@ impl Runtime {
         // context is empty (no files, no environment, no network), and no
         // wait outlasts the call's deadline.
         wasi::add_to_linker(&mut linker)?;
-        bindings::raisfast::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )?;
-        host_api::db::add_to_linker(&mut linker)?;
-        host_api::http::add_to_linker(&mut linker)?;
-        host_api::vfs::add_to_linker(&mut linker)?;
-        host_api::kv::add_to_linker(&mut linker)?;
-        host_api::config::add_to_linker(&mut linker)?;
-        host_api::events::add_to_linker(&mut linker)?;
-        host_api::log::add_to_linker(&mut linker)?;
-        host_api::ids::add_to_linker(&mut linker)?;
+        host_api::add_to_linker(&mut linker)?;
         let cache = cache_dir
             .as_ref()
             .map(|d| cache::CompileCache::new(d, &engine));

@@ -8,11 +8,11 @@
 //! files and its configuration (top-level code may read it), so a restart
 //! neither re-runs the plugin's top-level code nor recompiles anything.
 
-use super::bindings::engine_world::ScriptEngine;
-use super::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
 use super::error::LoadError;
 use super::state::HostState;
 use super::{Limits, Runtime, engines};
+use crate::host_api::bindings::engine_world::ScriptEngine;
+use crate::host_api::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
 use crate::host_api::{CallState, HostError, PluginContext};
 use crate::manifest::RuntimeKind;
 use sha2::{Digest, Sha256};

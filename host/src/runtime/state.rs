@@ -1,8 +1,7 @@
 //! What a wasmtime `Store` holds for one plugin instance: the plugin's context,
 //! the current call's state, WASI's (empty) context and the resource limiter.
 
-use crate::host_api::{CallState, HostError, PluginContext};
-use crate::runtime::bindings::raisfast::plugin::types::Error as WitError;
+use crate::host_api::{CallState, PluginContext, PluginHost, PluginHostView};
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
@@ -33,35 +32,16 @@ impl HostState {
             limiter: Limiter::new(max_memory_bytes),
         }
     }
-
-    /// Runs one host call: refused while the plugin is being loaded (its
-    /// top-level code), denials counted, the result converted for the guest.
-    pub fn run<T>(
-        &mut self,
-        what: &str,
-        f: impl FnOnce(&PluginContext, &mut CallState) -> Result<T, HostError>,
-    ) -> Result<T, WitError> {
-        let r = if self.call.loading {
-            Err(HostError::Invalid(format!(
-                "{what} is not available while the plugin loads (its top-level code); call it from a handler"
-            )))
-        } else {
-            f(&self.plugin, &mut self.call)
-        };
-        self.done(r)
-    }
-
-    /// Counts a denial and converts the result for the guest.
-    pub fn done<T>(&mut self, r: Result<T, HostError>) -> Result<T, WitError> {
-        if let Err(HostError::Denied(msg)) = &r {
-            self.call.denials += 1;
-            tracing::warn!(plugin = %self.plugin.id, hook = %self.call.hook, "denied: {msg}");
-        }
-        r.map_err(WitError::from)
-    }
 }
 
-impl crate::runtime::bindings::raisfast::plugin::types::Host for HostState {}
+impl PluginHostView for HostState {
+    fn plugin_host(&mut self) -> PluginHost<'_> {
+        PluginHost {
+            plugin: &self.plugin,
+            call: &mut self.call,
+        }
+    }
+}
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {

@@ -16,7 +16,7 @@ mod slots;
 
 use crate::cms::Cms;
 use crate::cron::Scheduler;
-use crate::hooks::Dispatcher;
+use crate::dispatch::Dispatcher;
 use crate::manager::PluginManager;
 use crate::settings::Settings;
 use crate::store::Database;
@@ -141,7 +141,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     for (id, why) in &report.failed {
         println!("plugin failed: {id}: {}", why.replace('\n', "\n    "));
     }
-    let dispatcher = Dispatcher::new(Arc::clone(&manager));
+    let dispatcher = Dispatcher::start(Arc::clone(&manager));
     let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
     if let Some((user, password)) = cms.ensure_admin()? {
         println!(

@@ -7,13 +7,13 @@ use super::AppState;
 use super::auth;
 use super::error::response;
 use crate::host_api::HostError;
+use crate::host_api::bindings::raisfast::plugin::types::{
+    Header, Principal, RouteRequest, RouteResponse,
+};
 use crate::manager::PluginState;
 use crate::manifest::{Method, RouteAuth};
 use crate::routes::Lookup;
 use crate::runtime::CallError;
-use crate::runtime::bindings::raisfast::plugin::types::{
-    Header, Principal, RouteRequest, RouteResponse,
-};
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! quoted names, views) can reach a table the plugin was not granted.
 
 use crate::host_api::PluginContext;
-use crate::host_api::grants::{Access, DbGrants, is_protected};
+use crate::manifest::grants::{Access, DbGrants, is_protected};
 use crate::store::Database;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};

@@ -4,9 +4,10 @@
 //! Calls are synchronous (the runtime is); the server runs them on blocking
 //! threads, and actions after the response.
 
-use super::Envelope;
+use super::events::EventBus;
 use crate::manager::{Cause, PluginManager};
 use crate::manifest::OnError;
+use crate::manifest::hooks::Envelope;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -22,30 +23,32 @@ pub struct HookError {
     pub message: String,
 }
 
-/// Runs hooks for the core services.
+/// Runs hooks for the core services and owns the background work.
 pub struct Dispatcher {
     manager: Arc<PluginManager>,
+    bus: Arc<EventBus>,
 }
 
 impl Dispatcher {
-    /// A dispatcher over `manager`, whose background work (actions and events,
-    /// on a fair queue per plugin) it starts.
-    pub fn new(manager: Arc<PluginManager>) -> Arc<Dispatcher> {
-        manager.start_events();
-        Arc::new(Dispatcher { manager })
+    /// A dispatcher over `manager`; starts the event bus (actions and events
+    /// in the background, on a fair queue per plugin) and makes it the
+    /// manager's event sink.
+    pub fn start(manager: Arc<PluginManager>) -> Arc<Dispatcher> {
+        let bus = EventBus::start(&manager);
+        Arc::new(Dispatcher { manager, bus })
     }
 
     /// Runs an action after the caller returns (in the background, fairly per
     /// plugin); once the server is stopping, on the caller's thread.
     pub fn action_later(&self, env: Envelope) {
-        if !self.manager.queue_action(&env) {
+        if !self.bus.action(&env) {
             self.action(&env);
         }
     }
 
     /// Finishes queued actions and events, then stops the workers.
     pub fn shutdown(&self) {
-        self.manager.stop_events();
+        self.bus.shutdown();
     }
 
     /// The plugin manager.
@@ -82,7 +85,7 @@ impl Dispatcher {
             };
             let result = self
                 .manager
-                .call_hook_at(&s.id, &s.handler, &payload, 0, Cause::Filter)
+                .call_loaded(&s.id, &s.plugin, &s.handler, &payload, 0, Cause::Filter)
                 .map_err(|f| refused(f.error.to_string()))
                 .and_then(
                     |out| match out.value.as_deref().map(serde_json::from_str::<Value>) {
@@ -119,7 +122,7 @@ impl Dispatcher {
             };
             match self
                 .manager
-                .call_hook_at(&s.id, &s.handler, payload, 0, Cause::Action)
+                .call_loaded(&s.id, &s.plugin, &s.handler, payload, 0, Cause::Action)
             {
                 Ok(_) => {}
                 Err(f) => tracing::warn!(plugin = %s.id, hook = %env.hook, "{}", f.error),
@@ -140,7 +143,7 @@ impl Dispatcher {
         {
             match self
                 .manager
-                .call_hook_at(&s.id, &s.handler, &payload, 0, Cause::Render)
+                .call_loaded(&s.id, &s.plugin, &s.handler, &payload, 0, Cause::Render)
             {
                 Ok(out) => {
                     if let Some(Ok(Value::String(html))) =

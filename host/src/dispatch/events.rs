@@ -2,17 +2,18 @@
 //! operations, run in the background on the [`FairQueue`] (a queue per
 //! subscriber, taken in turn), so one slow plugin delays only itself.
 //!
-//! The plugin manager queues the events of every successful call (hooks,
-//! routes, cron, events themselves); each subscriber receives them in emission
+//! The bus is the plugin manager's [`EventSink`]: the manager hands it the
+//! events of every successful call (hooks, routes, cron, events themselves);
+//! each subscriber receives them in emission
 //! order, with `emitter` set. An event handled by a plugin that emits more
 //! events goes one level deeper; the host API refuses to emit beyond
 //! [`MAX_DEPTH`](crate::host_api::events::MAX_DEPTH), so a loop stops there.
 //! An event's bytes stay reserved in the event budget until its last delivery.
 
-use super::Envelope;
 use super::queue::{FairQueue, Job};
 use crate::host_api::EmittedEvent;
-use crate::manager::{Cause, PluginManager};
+use crate::manager::{Cause, EventSink, PluginManager};
+use crate::manifest::hooks::Envelope;
 use std::sync::{Arc, Weak};
 
 /// Delivers plugins' events and core actions to their subscribers.
@@ -22,16 +23,22 @@ pub struct EventBus {
 }
 
 impl EventBus {
-    /// Starts the workers.
-    pub fn start(manager: &Arc<PluginManager>) -> EventBus {
-        EventBus {
+    /// Starts the workers and registers the bus as `manager`'s event sink.
+    pub fn start(manager: &Arc<PluginManager>) -> Arc<EventBus> {
+        let bus = Arc::new(EventBus {
             queue: FairQueue::start("raisfast-background"),
             manager: Arc::downgrade(manager),
-        }
+        });
+        manager.set_event_sink(Arc::clone(&bus) as Arc<dyn EventSink>);
+        bus
     }
+}
 
+impl EventSink for EventBus {
     /// Queues the events a call of `emitter` emitted, one job per subscriber.
-    pub fn queue(&self, emitter: &str, events: Vec<EmittedEvent>) {
+    /// A delivery looks its plugin up again when it runs: a plugin disabled
+    /// or reloaded meanwhile is not called in its old version.
+    fn emitted(&self, emitter: &str, events: Vec<EmittedEvent>) {
         let Some(manager) = self.manager.upgrade() else {
             return;
         };
@@ -76,7 +83,9 @@ impl EventBus {
             }
         }
     }
+}
 
+impl EventBus {
     /// Queues an action for each of its subscribers; `false` when the bus is
     /// stopped (the caller then runs it itself).
     pub fn action(&self, env: &Envelope) -> bool {

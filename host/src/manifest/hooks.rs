@@ -1,16 +1,13 @@
-//! The server's hooks: their names and kinds, and the envelope every handler
-//! receives.
+//! The hook contract: the hooks the server fires, their kinds, the rules for
+//! event names, and the envelope every handler receives.
 //!
 //! Three kinds (see `docs/hooks.md`): a **filter** passes the payload through
 //! each subscriber, a returned value replacing it; an **action** runs every
 //! subscriber after the fact and never fails the request; a **render**
 //! override lets the first subscriber that returns a value win.
-
-mod dispatch;
-pub mod events;
-pub mod queue;
-
-pub use dispatch::{Dispatcher, HookError};
+//!
+//! This is part of the manifest layer because a manifest is validated against
+//! it; the dispatcher ([`crate::dispatch`]) runs hooks by these rules.
 
 use serde::Serialize;
 
@@ -88,7 +85,7 @@ pub fn check_event_name(name: &str) -> Result<(), String> {
 /// The handler a subscription to `hook` calls: the manifest's `handler`, or the
 /// hook name with every character outside `A-Z a-z 0-9 _` read as `_`
 /// (`crm.deal_won` is handled by `crm_deal_won`).
-pub fn handler_name(hook: &str, options: Option<&crate::manifest::HookOptions>) -> String {
+pub fn handler_name(hook: &str, options: Option<&super::HookOptions>) -> String {
     match options.and_then(|o| o.handler.clone()) {
         Some(h) => h,
         None => hook
@@ -123,7 +120,7 @@ pub struct Envelope {
     pub emitter: Option<String>,
     /// The personal data the payload carries: only plugins granted it get it.
     #[serde(skip)]
-    pub personal: Option<crate::host_api::grants::PersonalData>,
+    pub personal: Option<super::grants::PersonalData>,
 }
 
 impl Envelope {
