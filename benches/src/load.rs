@@ -8,7 +8,7 @@ use raisfast::host_api::Services;
 use raisfast::manager::PluginManager;
 use raisfast::server::{AppState, app};
 use raisfast::settings::Settings;
-use raisfast::store::Database;
+
 use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ pub fn serve_app(settings: Settings) -> Served {
         .enable_all()
         .build()
         .unwrap();
-    let db = Database::open(&settings.database_path()).unwrap();
+    let db = raisfast::storage::open(&settings.database_path()).unwrap();
     let services = Services::new(Arc::clone(&settings), Arc::clone(&db));
     let manager = Arc::new(PluginManager::with_services(services).unwrap());
     let report = manager.load_all();

@@ -27,5 +27,5 @@ pub mod routes;
 pub mod runtime;
 pub mod server;
 pub mod settings;
-pub mod store;
+pub mod storage;
 pub mod watch;

@@ -12,7 +12,7 @@ use raisfast::manager::{PluginManager, PluginState};
 use raisfast::manifest::Manifest;
 use raisfast::manifest::hooks::Envelope;
 use raisfast::runtime::CallError;
-use raisfast::store::Database;
+
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -186,7 +186,7 @@ impl Ctx {
         names.insert("public.test".into(), "127.0.0.1".parse().unwrap());
         names.insert("internal.test".into(), "127.0.0.2".parse().unwrap());
         let vfs_root = s.vfs_root("atk.js");
-        let db = Database::open(&s.database_path()).unwrap();
+        let db = raisfast::storage::open(&s.database_path()).unwrap();
         let services = Services::with_resolver(Arc::new(s), db, Arc::new(TableResolver(names)));
         let manager = Arc::new(PluginManager::with_services(services).unwrap());
         let report = manager.load_all();
@@ -440,8 +440,7 @@ fn attacks() -> Vec<Attack> {
                 std::thread::sleep(Duration::from_millis(2600));
                 s.stop();
                 std::thread::sleep(Duration::from_millis(400));
-                let runs =
-                    raisfast::cron::recent_runs(&c.manager.services().db, "atk.cron", 10).unwrap();
+                let runs = c.manager.services().db.recent_runs("atk.cron", 10).unwrap();
                 let failed = runs
                     .iter()
                     .filter(|r| {
@@ -658,7 +657,12 @@ fn attacks() -> Vec<Attack> {
                     "open_txn",
                     json!({"sql": "INSERT INTO products (name) VALUES ('uncommitted')"}),
                 );
-                let conn = c.manager.services().db.connection().unwrap();
+                let conn = raisfast::storage::SqliteStorage::open(
+                    &c.manager.services().settings.database_path(),
+                )
+                .unwrap()
+                .connection()
+                .unwrap();
                 let n: i64 = conn
                     .query_row(
                         "SELECT count(*) FROM products WHERE name = 'uncommitted'",
@@ -1187,7 +1191,9 @@ fn documented() -> BTreeMap<String, (String, String)> {
 fn every_attack_in_docs_security_fails_as_documented() {
     let ctx = Ctx::new();
     let db = &ctx.manager.services().db;
-    db.connection()
+    raisfast::storage::SqliteStorage::open(&ctx.manager.services().settings.database_path())
+        .unwrap()
+        .connection()
         .unwrap()
         .execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE other_secrets (x);")
         .unwrap();

@@ -97,7 +97,7 @@ fn now_ms() -> i64 {
 
 /// The ticks the ticker recorded, read from its KV in the database.
 fn ticks_of(tmp: &tempfile::TempDir) -> Vec<i64> {
-    let db = raisfast::store::Database::open(&tmp.path().join("data/raisfast.db")).unwrap();
+    let db = raisfast::storage::SqliteStorage::open(&tmp.path().join("data/raisfast.db")).unwrap();
     let conn = db.connection().unwrap();
     let v: Option<String> = conn
         .query_row(

@@ -21,7 +21,7 @@ fn install_probe(root: &std::path::Path, id: &str, extra: &str) {
 
 /// A table an operator created for plugins to share.
 fn operator_table(root: &std::path::Path, sql: &str) {
-    let db = raisfast::store::Database::open(&root.join("data/raisfast.db")).unwrap();
+    let db = raisfast::storage::SqliteStorage::open(&root.join("data/raisfast.db")).unwrap();
     db.connection().unwrap().execute_batch(sql).unwrap();
 }
 

@@ -5,7 +5,7 @@ use raisfast::host_api::http::Resolve;
 use raisfast::host_api::{PluginContext, Services};
 use raisfast::manager::{LoadReport, PluginManager};
 use raisfast::settings::Settings;
-use raisfast::store::Database;
+
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -106,7 +106,7 @@ impl Harness {
         f(&mut s);
         std::fs::create_dir_all(&s.plugin_dir).unwrap();
         std::fs::create_dir_all(&s.data_dir).unwrap();
-        let db = Database::open(&s.database_path()).unwrap();
+        let db = raisfast::storage::open(&s.database_path()).unwrap();
         let services = Services::with_resolver(Arc::new(s), db, Arc::new(TableResolver(names)));
         let manager = PluginManager::with_services(services).unwrap();
         Harness { tmp, manager }
@@ -157,8 +157,15 @@ impl Harness {
 
     /// The database, for setting up tables the way the server or an operator would.
     pub fn sql(&self, sql: &str) {
-        let conn = self.manager.services().db.connection().unwrap();
+        let conn = self.raw_db().connection().unwrap();
         conn.execute_batch(sql).unwrap();
+    }
+
+    /// The server's SQLite database opened beside it, for reading and writing
+    /// what a test needs without the storage interface.
+    pub fn raw_db(&self) -> Arc<raisfast::storage::SqliteStorage> {
+        let path = self.manager.services().settings.database_path();
+        raisfast::storage::SqliteStorage::open(&path).unwrap()
     }
 
     /// The loaded plugin's context (grants, config...).

@@ -7,42 +7,15 @@ use super::{
     Cms, CmsError, CmsResult, Content, ContentPage, ContentPatch, ListQuery, NewContent, Principal,
     new_id,
 };
-use crate::store::now_ms;
-use rusqlite::OptionalExtension;
+use crate::storage::{ContentFilter, Visibility, now_ms};
 use serde_json::Value;
-
-const COLUMNS: &str =
-    "id, type, title, slug, body, status, data, author_id, created_at, updated_at, published_at";
-
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Content> {
-    let data: String = r.get(6)?;
-    Ok(Content {
-        id: r.get(0)?,
-        content_type: r.get(1)?,
-        title: r.get(2)?,
-        slug: r.get(3)?,
-        body: r.get(4)?,
-        status: r.get(5)?,
-        data: serde_json::from_str(&data).unwrap_or(Value::Object(Default::default())),
-        author_id: r.get(7)?,
-        created_at: r.get(8)?,
-        updated_at: r.get(9)?,
-        published_at: r.get(10)?,
-    })
-}
 
 impl Cms {
     /// The content item `id`, if `user` may see it (published, or theirs, or admin).
     pub(super) fn visible(&self, id: &str, user: Option<&Principal>) -> CmsResult<Content> {
-        let conn = self.db.connection()?;
-        let c = conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM content WHERE id = ?1 OR slug = ?1"),
-                [id],
-                row,
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?
+        let c = self
+            .db
+            .content(id)?
             .ok_or_else(|| CmsError::NotFound(format!("content {id}")))?;
         let mine = user.is_some_and(|u| u.is_admin() || c.author_id.as_deref() == Some(&u.id));
         if c.status == "published" || mine {
@@ -64,21 +37,13 @@ impl Cms {
     }
 
     fn unique_slug(&self, wanted: &str, except: Option<&str>) -> CmsResult<String> {
-        let conn = self.db.connection()?;
         for n in 1..1000 {
             let slug = if n == 1 {
                 wanted.to_string()
             } else {
                 format!("{wanted}-{n}")
             };
-            let taken: bool = conn
-                .query_row(
-                    "SELECT EXISTS(SELECT 1 FROM content WHERE slug = ?1 AND id IS NOT ?2)",
-                    rusqlite::params![slug, except],
-                    |r| r.get(0),
-                )
-                .map_err(|e| self.sql(e))?;
-            if !taken {
+            if !self.db.slug_taken(&slug, except)? {
                 return Ok(slug);
             }
         }
@@ -86,40 +51,7 @@ impl Cms {
     }
 
     fn save(&self, c: &Content, insert: bool) -> CmsResult<()> {
-        let sql = if insert {
-            format!(
-                "INSERT INTO content ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            )
-        } else {
-            "UPDATE content SET type = ?2, title = ?3, slug = ?4, body = ?5, status = ?6, data = ?7,
-             author_id = ?8, created_at = ?9, updated_at = ?10, published_at = ?11 WHERE id = ?1"
-                .to_string()
-        };
-        let params = rusqlite::params![
-            c.id,
-            c.content_type,
-            c.title,
-            c.slug,
-            c.body,
-            c.status,
-            c.data.to_string(),
-            c.author_id,
-            c.created_at,
-            c.updated_at,
-            c.published_at
-        ];
-        self.write(
-            |conn| conn.execute(&sql, params),
-            |e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    CmsError::Conflict(format!("the slug `{}` is taken", c.slug))
-                }
-                e => self.sql(e),
-            },
-        )?;
-        Ok(())
+        Ok(self.db.save_content(c, insert)?)
     }
 
     /// Runs `on_content_<verb>ing` and keeps what the filters may change.
@@ -191,52 +123,25 @@ impl Cms {
     pub fn list_content(&self, q: &ListQuery, user: Option<&Principal>) -> CmsResult<ContentPage> {
         let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
         let page = q.page.unwrap_or(1).max(1);
-        let mut filters = vec!["1 = 1".to_string()];
-        let mut params: Vec<rusqlite::types::Value> = Vec::new();
-        let mut add = |sql: &str, v: String| {
-            params.push(v.into());
-            filters.push(sql.replace('?', &format!("?{}", params.len())));
+        let filter = ContentFilter {
+            content_type: q.content_type.clone(),
+            status: q.status.clone(),
+            author: q.author.clone(),
+            title_contains: q.q.clone(),
+            visibility: match user {
+                Some(u) if u.is_admin() => Visibility::All,
+                Some(u) => Visibility::PublishedOr(u.id.clone()),
+                None => Visibility::Published,
+            },
+            limit: per_page,
+            offset: (page - 1) as u64 * per_page as u64,
         };
-        if let Some(t) = &q.content_type {
-            add("type = ?", t.clone());
-        }
-        if let Some(s) = &q.status {
-            add("status = ?", s.clone());
-        }
-        if let Some(a) = &q.author {
-            add("author_id = ?", a.clone());
-        }
-        if let Some(text) = &q.q {
-            add("instr(lower(title), lower(?)) > 0", text.clone());
-        }
-        match user {
-            Some(u) if u.is_admin() => {}
-            Some(u) => add("(status = 'published' OR author_id = ?)", u.id.clone()),
-            None => filters.push("status = 'published'".into()),
-        }
-        let filter = filters.join(" AND ");
-        let conn = self.db.connection()?;
-        let total: i64 = conn
-            .query_row(
-                &format!("SELECT count(*) FROM content WHERE {filter}"),
-                rusqlite::params_from_iter(&params),
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql(e))?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM content WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT {per_page} OFFSET {}",
-            (page - 1) as u64 * per_page as u64
-        );
-        let mut stmt = conn.prepare(&sql).map_err(|e| self.sql(e))?;
-        let items = stmt
-            .query_map(rusqlite::params_from_iter(&params), row)
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.sql(e))?;
+        let (total, items) = self.db.list_content(&filter)?;
         Ok(ContentPage {
             items,
             page,
             per_page,
-            total: total as u64,
+            total,
         })
     }
 
@@ -302,10 +207,7 @@ impl Cms {
             Some(user),
         );
         self.hooks.filter(&env, |_| Ok(()))?;
-        self.write(
-            |conn| conn.execute("DELETE FROM content WHERE id = ?1", [&c.id]),
-            |e| self.sql(e),
-        )?;
+        self.db.delete_content(&c.id)?;
         self.after("on_content_deleted", &c, Some(user));
         Ok(())
     }

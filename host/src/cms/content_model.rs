@@ -2,39 +2,10 @@
 //! updating it take, a listing's query and page, and the rules an item must
 //! keep (sizes, slug, status), whoever changed it last, a user or a filter.
 
+pub use crate::storage::Content;
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// A content item, as the API and the hooks show it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Object)]
-#[oai(rename_all = "snake_case")]
-pub struct Content {
-    /// Its id.
-    pub id: String,
-    /// Its type (`post`, `page`, anything).
-    #[serde(rename = "type")]
-    #[oai(rename = "type")]
-    pub content_type: String,
-    /// Title.
-    pub title: String,
-    /// URL slug, unique.
-    pub slug: String,
-    /// Markdown body.
-    pub body: String,
-    /// `draft` or `published`.
-    pub status: String,
-    /// Free-form JSON object.
-    pub data: Value,
-    /// The author's user id.
-    pub author_id: Option<String>,
-    /// Creation time, ms since the Unix epoch.
-    pub created_at: i64,
-    /// Last update.
-    pub updated_at: i64,
-    /// Publication time.
-    pub published_at: Option<i64>,
-}
 
 /// What creating content takes.
 #[derive(Debug, Clone, Deserialize, Object)]

@@ -1,4 +1,4 @@
-//! The CMS core: users, content and comments in SQLite, each operation firing
+//! The CMS core: users, content and comments in [`crate::storage`], each operation firing
 //! its hooks through the [`Dispatcher`]. Services are synchronous (SQLite and
 //! plugin calls are); the HTTP layer runs them on blocking threads.
 
@@ -20,7 +20,7 @@ use crate::dispatch::{Dispatcher, HookError};
 use crate::manifest::grants::PersonalData;
 use crate::manifest::hooks::Envelope;
 use crate::settings::Settings;
-use crate::store::{Database, StoreError, WriteError};
+use crate::storage::{Storage, StorageError};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -50,7 +50,7 @@ pub enum CmsError {
     Hook(#[from] HookError),
     /// The database failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StorageError),
 }
 
 impl CmsError {
@@ -82,19 +82,28 @@ impl CmsError {
     }
 }
 
+impl From<StorageError> for CmsError {
+    fn from(e: StorageError) -> CmsError {
+        match e {
+            StorageError::Taken(_) => CmsError::Conflict(e.to_string()),
+            e => CmsError::Store(e),
+        }
+    }
+}
+
 /// `Result` with [`CmsError`].
 pub type CmsResult<T> = Result<T, CmsError>;
 
 /// The CMS services.
 pub struct Cms {
-    db: Arc<Database>,
+    db: Arc<dyn Storage>,
     hooks: Arc<Dispatcher>,
     settings: Arc<Settings>,
 }
 
 impl Cms {
     /// The services over `db`, firing hooks through `hooks`.
-    pub fn new(db: Arc<Database>, hooks: Arc<Dispatcher>, settings: Arc<Settings>) -> Cms {
+    pub fn new(db: Arc<dyn Storage>, hooks: Arc<Dispatcher>, settings: Arc<Settings>) -> Cms {
         Cms {
             db,
             hooks,
@@ -105,23 +114,6 @@ impl Cms {
     /// The dispatcher.
     pub fn hooks(&self) -> &Arc<Dispatcher> {
         &self.hooks
-    }
-
-    fn sql(&self, e: rusqlite::Error) -> CmsError {
-        CmsError::Store(self.db.err(e))
-    }
-
-    /// Runs `f` as the database's one writer (see [`Database::write`]); `on_sql`
-    /// maps a failure of `f`'s own SQL.
-    fn write<R>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
-        on_sql: impl FnOnce(rusqlite::Error) -> CmsError,
-    ) -> CmsResult<R> {
-        self.db.write(f).map_err(|e| match e {
-            WriteError::Store(s) => CmsError::Store(s),
-            WriteError::Sql(e) => on_sql(e),
-        })
     }
 
     /// An envelope for `hook` about `body`, caused by `user`.

@@ -3,47 +3,12 @@
 //! created on first start.
 
 use super::{Cms, CmsError, CmsResult, new_id};
-use crate::store::now_ms;
+use crate::storage::now_ms;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use poem_openapi::Object;
-use rusqlite::OptionalExtension;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// A user as the API and hooks show it (never the password hash).
-#[derive(Debug, Clone, Serialize, Object)]
-#[oai(rename_all = "snake_case")]
-pub struct User {
-    /// Its id.
-    pub id: String,
-    /// Login name.
-    pub username: String,
-    /// Email address, if given.
-    pub email: Option<String>,
-    /// `admin` or `user`.
-    pub role: String,
-    /// Creation time, ms since the Unix epoch.
-    pub created_at: i64,
-}
-
-/// Who is calling: the signed-in user.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Object)]
-pub struct Principal {
-    /// The user's id.
-    pub id: String,
-    /// The user's name.
-    pub username: String,
-    /// `admin` or `user`.
-    pub role: String,
-}
-
-impl Principal {
-    /// Whether the user is an administrator.
-    pub fn is_admin(&self) -> bool {
-        self.role == "admin"
-    }
-}
+pub use crate::storage::{Principal, User};
 
 fn hash_password(password: &str) -> CmsResult<String> {
     let mut bytes = [0u8; 16];
@@ -104,18 +69,6 @@ fn check_username(u: &str) -> CmsResult<()> {
     }
 }
 
-fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: r.get(0)?,
-        username: r.get(1)?,
-        email: r.get(2)?,
-        role: r.get(3)?,
-        created_at: r.get(4)?,
-    })
-}
-
-const USER_COLUMNS: &str = "id, username, email, role, created_at";
-
 impl Cms {
     fn insert_user(
         &self,
@@ -143,37 +96,14 @@ impl Cms {
             role: role.to_string(),
             created_at: now_ms(),
         };
-        let inserted = self.write(
-            |conn| {
-                conn.execute(
-                    "INSERT INTO users (id, username, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(username) DO NOTHING",
-                    rusqlite::params![user.id, user.username, user.email, hash, user.role, user.created_at],
-                )
-            },
-            |e| self.sql(e),
-        );
-        match inserted? {
-            0 => Err(CmsError::Conflict(format!(
-                "the username `{username}` is taken"
-            ))),
-            _ => Ok(user),
-        }
+        self.db.insert_user(&user, &hash)?;
+        Ok(user)
     }
 
     /// Creates the administrator on first start; returns the generated password
     /// when none was configured.
     pub fn ensure_admin(&self) -> CmsResult<Option<(String, String)>> {
-        let conn = self.db.connection()?;
-        let any: bool = conn
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM users WHERE role = 'admin')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql(e))?;
-        drop(conn);
-        if any {
+        if self.db.admin_exists()? {
             return Ok(None);
         }
         let s = &self.settings.server;
@@ -203,15 +133,7 @@ impl Cms {
         if password.len() > MAX_PASSWORD_BYTES || username.len() > 64 {
             return Err(CmsError::BadCredentials);
         }
-        let conn = self.db.connection()?;
-        let found: Option<(User, String)> = conn
-            .query_row(
-                &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1"),
-                [username],
-                |r| Ok((row_to_user(r)?, r.get(5)?)),
-            )
-            .optional()
-            .map_err(|e| self.sql(e))?;
+        let found = self.db.user_by_name(username)?;
         // The same work whether or not the user exists: no timing tells.
         let Some((user, hash)) = (match found {
             Some((user, hash)) => verify_password(password, &hash).then_some((user, hash)),
@@ -226,16 +148,8 @@ impl Cms {
         let token = random_secret();
         let now = now_ms();
         let expires = now + self.settings.server.session_hours as i64 * 3_600_000;
-        drop(conn);
-        self.write(
-            |conn| {
-                conn.execute(
-                    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![token_hash(&token), user.id, now, expires],
-                )
-            },
-            |e| self.sql(e),
-        )?;
+        self.db
+            .insert_session(&token_hash(&token), &user.id, now, expires)?;
         let principal = Principal {
             id: user.id.clone(),
             username: user.username.clone(),
@@ -254,36 +168,15 @@ impl Cms {
 
     /// The user a session token belongs to.
     pub fn authenticate(&self, token: &str) -> CmsResult<Principal> {
-        let conn = self.db.connection()?;
-        conn.query_row(
-            "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-            rusqlite::params![token_hash(token), now_ms()],
-            |r| {
-                Ok(Principal {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    role: r.get(2)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(|e| self.sql(e))?
-        .ok_or(CmsError::Unauthorized)
+        self.db
+            .session_user(&token_hash(token), now_ms())?
+            .ok_or(CmsError::Unauthorized)
     }
 
     /// Closes the session; fires `on_user_logout`.
     pub fn logout(&self, token: &str) -> CmsResult<()> {
         let principal = self.authenticate(token)?;
-        self.write(
-            |conn| {
-                conn.execute(
-                    "DELETE FROM sessions WHERE token_hash = ?1",
-                    [token_hash(token)],
-                )
-            },
-            |e| self.sql(e),
-        )?;
+        self.db.delete_session(&token_hash(token))?;
         let user = self.user(&principal.id)?;
         let body = serde_json::to_value(&user).unwrap_or_default();
         self.action(self.envelope(
@@ -298,14 +191,8 @@ impl Cms {
 
     /// A user by id.
     pub fn user(&self, id: &str) -> CmsResult<User> {
-        let conn = self.db.connection()?;
-        conn.query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-            [id],
-            row_to_user,
-        )
-        .optional()
-        .map_err(|e| self.sql(e))?
-        .ok_or_else(|| CmsError::NotFound(format!("user {id}")))
+        self.db
+            .user_by_id(id)?
+            .ok_or_else(|| CmsError::NotFound(format!("user {id}")))
     }
 }

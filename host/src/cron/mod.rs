@@ -9,17 +9,15 @@
 //!   plugin, job and tick: several servers on one database run each tick once
 //!   (the row is the lease). The row then records duration and outcome.
 //!
-//! This module is the scheduler thread; [`crate::manifest::schedule`] parses expressions and
-//! finds the next tick, [`runs`] keeps the run records.
-
-mod runs;
+//! This module is the scheduler thread; [`crate::manifest::schedule`] parses
+//! expressions and finds the next tick, the storage keeps the run records
+//! ([`Storage::recent_runs`] and the claims).
 
 pub use crate::manifest::schedule::{next_after, parse_schedule};
-pub use runs::{HISTORY, Run, recent_runs};
 
 use crate::manager::{Cause, PluginManager, PluginState};
 use crate::manifest::hooks::Envelope;
-use crate::store::Database;
+use crate::storage::{CronClaim, Storage};
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,7 +97,8 @@ fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String),
                 .is_none_or(|j| j.schedule != *spec.schedule.get_ref());
             if fresh {
                 // A tick missed while the server was down runs once, now.
-                let missed = runs::last_tick(&db, &id, &spec.name)
+                let missed = db
+                    .last_tick(&id, &spec.name)
                     .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
                     .and_then(|last| next_after(&cron, tz, last))
                     .filter(|t| *t <= now);
@@ -140,7 +139,7 @@ fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String),
 #[allow(clippy::too_many_arguments)]
 fn start_run(
     m: &Arc<PluginManager>,
-    db: &Arc<Database>,
+    db: &Arc<dyn Storage>,
     node: &str,
     plugin: &str,
     job: &str,
@@ -152,7 +151,7 @@ fn start_run(
     let at = scheduled.timestamp_millis();
     let overlapping = running.load(Ordering::SeqCst);
     let outcome = if overlapping { "skipped" } else { "running" };
-    let claimed = runs::claim(db, plugin, job, at, node, outcome);
+    let claimed = db.claim_tick(plugin, job, at, node, outcome) == CronClaim::Claimed;
     if !claimed || overlapping {
         if overlapping {
             tracing::warn!(
@@ -184,7 +183,7 @@ fn start_run(
             tracing::warn!(plugin = %plugin, job = %job, "cron run failed: {e}");
         }
         let elapsed = started.elapsed().as_millis() as i64;
-        runs::finish(&db, &plugin, &job, at, elapsed, outcome, error.as_deref());
+        db.finish_tick(&plugin, &job, at, elapsed, outcome, error.as_deref());
         running.store(false, Ordering::SeqCst);
     });
 }

@@ -27,7 +27,7 @@ mod view;
 pub use view::{HasPluginHost, PluginHost, PluginHostView, add_to_linker};
 
 use crate::settings::Settings;
-use crate::store::Database;
+use crate::storage::{PluginAccess, SqlError, Storage};
 use bindings::raisfast::plugin::types::Error as WitError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +52,17 @@ pub enum HostError {
     Failed(String),
 }
 
+impl From<SqlError> for HostError {
+    fn from(e: SqlError) -> HostError {
+        match e {
+            SqlError::Denied(m) => HostError::Denied(m),
+            SqlError::Invalid(m) => HostError::Invalid(m),
+            SqlError::Limit(m) => HostError::Limit(m),
+            SqlError::Failed(m) => HostError::Failed(m),
+        }
+    }
+}
+
 impl From<HostError> for WitError {
     fn from(e: HostError) -> WitError {
         match e {
@@ -69,7 +80,7 @@ pub struct Services {
     /// The server's settings.
     pub settings: Arc<Settings>,
     /// The database.
-    pub db: Arc<Database>,
+    pub db: Arc<dyn Storage>,
     /// The outbound HTTP client.
     pub http_agent: ureq::Agent,
     /// The byte budget of queued events.
@@ -78,14 +89,14 @@ pub struct Services {
 
 impl Services {
     /// Services on `db` with `settings` and the system DNS resolver.
-    pub fn new(settings: Arc<Settings>, db: Arc<Database>) -> Arc<Services> {
+    pub fn new(settings: Arc<Settings>, db: Arc<dyn Storage>) -> Arc<Services> {
         Self::with_resolver(settings, db, Arc::new(http::SystemResolver))
     }
 
     /// Services resolving outbound HTTP names with `resolver` (tests use a fixed table).
     pub fn with_resolver(
         settings: Arc<Settings>,
-        db: Arc<Database>,
+        db: Arc<dyn Storage>,
         resolver: Arc<dyn http::Resolve>,
     ) -> Arc<Services> {
         let http_agent = http::agent(&settings.http, resolver);
@@ -113,12 +124,8 @@ pub struct PluginContext {
     pub config: serde_json::Value,
     /// Its virtual filesystem.
     pub vfs: vfs::PluginFs,
-    /// The size of its own tables in bytes when last measured, and the
-    /// database's page count then (for the table quota).
-    pub table_bytes: std::sync::Mutex<Option<(u64, u64)>>,
-    /// Its KV keys and bytes as last counted and adjusted since (an upper
-    /// bound: counted again before a write is refused for the quota).
-    pub kv_usage: std::sync::Mutex<Option<(u64, u64)>>,
+    /// What it may do in the database and KV (and the backend's quota caches).
+    pub access: Arc<PluginAccess>,
     /// Shared services.
     pub services: Arc<Services>,
 }
@@ -158,7 +165,7 @@ pub struct CallState {
     /// Depth of this call in a chain of events (0 for a direct call).
     pub event_depth: u32,
     /// The database connection, checked out on first use.
-    pub db: Option<db::CallConnection>,
+    pub db: Option<Box<dyn crate::storage::PluginSession>>,
     /// Events emitted, delivered after the call.
     pub events: Vec<EmittedEvent>,
     /// Log lines written.

@@ -12,6 +12,7 @@ use crate::host_api::{self, PluginContext};
 use crate::manifest::grants::{Grants, is_protected, table_prefix};
 use crate::manifest::{LoadedManifest, RuntimeKind};
 use crate::runtime::{InstancePolicy, Limits, LoadedPlugin};
+use crate::storage::{KvQuota, PluginAccess};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -66,14 +67,26 @@ impl PluginManager {
     pub(super) fn compile(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
         let manifest = &m.manifest;
         let id = manifest.id().to_string();
+        let grants = Grants::from_manifest(manifest);
+        let access = Arc::new(PluginAccess {
+            id: id.clone(),
+            table_prefix: table_prefix(&id),
+            grants: grants.db.clone(),
+            max_table_bytes: self.settings.database.max_plugin_bytes,
+            kv: KvQuota {
+                max_keys: self.settings.kv.max_keys,
+                max_bytes: self.settings.kv.max_total_bytes,
+            },
+            table_bytes: Default::default(),
+            kv_usage: Default::default(),
+        });
         let ctx = Arc::new(PluginContext {
             id: id.clone(),
             table_prefix: table_prefix(&id),
-            grants: Grants::from_manifest(manifest),
+            grants,
             config: host_api::config::merged(&manifest.config, &id, &self.settings),
             vfs: PluginFs::new(self.settings.vfs_root(&id)),
-            table_bytes: Default::default(),
-            kv_usage: Default::default(),
+            access,
             services: Arc::clone(&self.services),
         });
         let limits = Limits {

@@ -14,7 +14,7 @@
 
 use super::{PluginManager, PluginState};
 use crate::runtime::{CallError, LoadedPlugin};
-use crate::store::StoredState;
+use crate::storage::StoredState;
 use std::sync::atomic::Ordering;
 
 /// On whose behalf a plugin is called.

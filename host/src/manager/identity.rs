@@ -1,5 +1,5 @@
 //! Identity is bound at install: a plugin id belongs to the directory it was
-//! first installed from ([`crate::store`] records it). Whoever else declares
+//! first installed from ([`crate::storage`] records it). Whoever else declares
 //! that id, in whatever directory order or at whatever time (start-up, hot
 //! reload), is refused with both directories named, and the installed plugin
 //! keeps loading. The record moves only when it is stale: its directory no

@@ -7,7 +7,7 @@ use super::{ManagerError, PluginManager, PluginState};
 use crate::manifest::hooks::Envelope;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::runtime::LoadedPlugin;
-use crate::store::StoredState;
+use crate::storage::StoredState;
 use std::path::Path;
 use std::sync::Arc;
 

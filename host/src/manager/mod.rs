@@ -23,7 +23,6 @@ use crate::host_api::Services;
 use crate::manifest::{LoadedManifest, Manifest, ManifestError};
 use crate::runtime::{CallError, LoadedPlugin, Runtime};
 use crate::settings::Settings;
-use crate::store::Database;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -39,7 +38,7 @@ pub enum ManagerError {
     Load(String),
     /// Storage failed.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::storage::StorageError),
 }
 
 /// Where a plugin stands.
@@ -128,7 +127,7 @@ impl PluginManager {
     pub fn new(settings: Settings) -> anyhow::Result<PluginManager> {
         std::fs::create_dir_all(&settings.data_dir)?;
         let settings = Arc::new(settings);
-        let db = Database::open(&settings.database_path())?;
+        let db = crate::storage::open(&settings.database_path())?;
         let services = Services::new(Arc::clone(&settings), db);
         Self::with_services(services)
     }
@@ -294,7 +293,7 @@ impl PluginManager {
                 state,
                 warnings: m.warnings.clone(),
                 order,
-                loaded_at: crate::store::now_ms(),
+                loaded_at: crate::storage::now_ms(),
                 reload_error: None,
                 routes: Arc::new(
                     crate::routes::RouteTable::build(

@@ -4,7 +4,6 @@
 use super::auth::User as Caller;
 use super::error::ApiError;
 use super::{AppState, blocking};
-use crate::cron;
 use crate::manager::{PluginEntry, PluginState};
 use crate::runtime::HandlerMetrics;
 use poem::web::Data;
@@ -226,7 +225,7 @@ impl AdminApi {
         let db = Arc::clone(&state.manager.services().db);
         let pid = id.0.clone();
         let runs = blocking(move || {
-            cron::recent_runs(&db, &pid, 20).map_err(|e| {
+            db.recent_runs(&pid, 20).map_err(|e| {
                 tracing::error!("{e}");
                 ApiError::new(500, "internal", "the server failed; see its log", None)
             })

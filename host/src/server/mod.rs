@@ -19,7 +19,6 @@ use crate::cron::Scheduler;
 use crate::dispatch::Dispatcher;
 use crate::manager::PluginManager;
 use crate::settings::Settings;
-use crate::store::Database;
 use crate::watch::HotReload;
 use error::ApiError;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -127,7 +126,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.data_dir)?;
     std::fs::create_dir_all(&settings.plugin_dir)?;
     let settings = Arc::new(settings);
-    let db = Database::open(&settings.database_path())?;
+    let db = crate::storage::open(&settings.database_path())?;
     let services = crate::host_api::Services::new(Arc::clone(&settings), Arc::clone(&db));
     let manager = Arc::new(PluginManager::with_services(services)?);
     let m = Arc::clone(&manager);

@@ -1,24 +1,13 @@
 //! What the operator (or the server) decided about each plugin, kept across
 //! restarts, and the purge of a plugin's data.
 
-use super::{Database, StoreError, now_ms};
+use super::SqliteStorage;
+use crate::storage::{StorageError, StoredState, now_ms};
 use rusqlite::OptionalExtension;
-use std::sync::Arc;
 
-/// The stored state of one plugin.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoredState {
-    /// Off by decision of the operator, or auto-disabled.
-    pub disabled: bool,
-    /// Why it was disabled, when the server did it.
-    pub reason: Option<String>,
-    /// Uninstalled through the admin API.
-    pub uninstalled: bool,
-}
-
-impl Database {
+impl SqliteStorage {
     /// The stored state of a plugin (all off when never set).
-    pub fn plugin_state(self: &Arc<Self>, plugin_id: &str) -> Result<StoredState, StoreError> {
+    pub fn plugin_state(&self, plugin_id: &str) -> Result<StoredState, StorageError> {
         self.connection()?
             .query_row(
                 "SELECT enabled, reason, uninstalled FROM raisfast_plugin_state WHERE plugin_id = ?1",
@@ -37,11 +26,7 @@ impl Database {
     }
 
     /// Records the state of a plugin.
-    pub fn set_plugin_state(
-        self: &Arc<Self>,
-        plugin_id: &str,
-        s: &StoredState,
-    ) -> Result<(), StoreError> {
+    pub fn set_plugin_state(&self, plugin_id: &str, s: &StoredState) -> Result<(), StorageError> {
         self.write(|conn| {
             conn.execute(
                 "INSERT INTO raisfast_plugin_state (plugin_id, enabled, reason, uninstalled, updated_at)
@@ -57,7 +42,7 @@ impl Database {
 
     /// Deletes what a plugin stored in the database: its tables, KV entries,
     /// migration records, cron runs and prefix claim (uninstall with `purge`).
-    pub fn purge_plugin(self: &Arc<Self>, plugin_id: &str) -> Result<(), StoreError> {
+    pub fn purge_plugin(&self, plugin_id: &str) -> Result<(), StorageError> {
         let conn = self.connection()?;
         let prefix: Option<String> = conn
             .query_row(

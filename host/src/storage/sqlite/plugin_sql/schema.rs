@@ -7,8 +7,10 @@
 //! authorizer; foreign keys are checked here after every DDL statement and
 //! migration, which is undone if one points outside the plugin's tables.
 
+use super::super::SqliteStorage;
 use super::{CallConnection, sql_error};
-use crate::host_api::{HostError, PluginContext};
+use crate::storage::MigrationError;
+use crate::storage::{PluginAccess, SqlError};
 use rusqlite::Connection;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,9 +21,9 @@ use std::time::Instant;
 /// done once, then the size is estimated from how much the database file grew
 /// since (`page_count`, constant time, an upper bound); only an estimate over
 /// the quota is measured again. A plugin overshoots by one statement at most.
-pub fn within_quota(conn: &Connection, ctx: &PluginContext) -> Result<(), HostError> {
-    let max = ctx.services.settings.database.max_plugin_bytes;
-    let pages = |conn: &Connection| -> Result<(u64, u64), HostError> {
+pub fn within_quota(conn: &Connection, ctx: &PluginAccess) -> Result<(), SqlError> {
+    let max = ctx.max_table_bytes;
+    let pages = |conn: &Connection| -> Result<(u64, u64), SqlError> {
         let count: i64 = conn
             .query_row("PRAGMA page_count", [], |r| r.get(0))
             .map_err(sql_error)?;
@@ -48,7 +50,7 @@ pub fn within_quota(conn: &Connection, ctx: &PluginContext) -> Result<(), HostEr
     let bytes = bytes as u64;
     *cached = Some((bytes, count));
     if bytes > max {
-        return Err(HostError::Limit(format!(
+        return Err(SqlError::Limit(format!(
             "database: plugin {}'s tables hold {} KiB; the quota is {} KiB ([database] max_plugin_bytes): delete rows first",
             ctx.id,
             bytes / 1024,
@@ -60,7 +62,7 @@ pub fn within_quota(conn: &Connection, ctx: &PluginContext) -> Result<(), HostEr
 
 /// Fails if a table of the plugin has a foreign key to a table that is not
 /// its own.
-pub fn own_references_only(conn: &Connection, ctx: &PluginContext) -> Result<(), HostError> {
+pub fn own_references_only(conn: &Connection, ctx: &PluginAccess) -> Result<(), SqlError> {
     let prefix = ctx.table_prefix.to_ascii_lowercase();
     let mut stmt = conn
         .prepare(
@@ -76,7 +78,7 @@ pub fn own_references_only(conn: &Connection, ctx: &PluginContext) -> Result<(),
         .into_iter()
         .find(|(_, target)| !target.to_ascii_lowercase().starts_with(&prefix))
     {
-        Some((table, target)) => Err(HostError::Denied(format!(
+        Some((table, target)) => Err(SqlError::Denied(format!(
             "database: table `{table}` of plugin {} has a foreign key to `{target}`; a plugin's tables may refer only to its own tables ({}*)",
             ctx.id, ctx.table_prefix
         ))),
@@ -84,20 +86,22 @@ pub fn own_references_only(conn: &Connection, ctx: &PluginContext) -> Result<(),
     }
 }
 
-/// Applies the plugin's `migrations/*.sql` (in name order) that have not run
-/// yet, each in a transaction, under the plugin's own table rules.
-pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>, String> {
-    let mdir = std::path::Path::new("migrations");
-    // Regular files inside the plugin directory only: a link leads nowhere.
-    let files: Vec<String> = crate::plugin_dir::files_in(dir, mdir)
-        .map_err(|e| format!("migrations: {e}"))?
-        .into_iter()
-        .filter(|name| name.ends_with(".sql"))
-        .collect();
-    let deadline = Instant::now() + std::time::Duration::from_secs(60);
-    let c = CallConnection::open(ctx, deadline, Arc::default()).map_err(|e| e.to_string())?;
+/// Applies the plugin's migrations (`(name, sql)`, in name order) that have
+/// not run yet, each in a transaction, under the plugin's own table rules.
+pub fn migrate(
+    db: Arc<SqliteStorage>,
+    ctx: Arc<PluginAccess>,
+    files: Vec<(String, String)>,
+    deadline: Instant,
+) -> Result<Vec<String>, MigrationError> {
+    let failed = |file: &str, error: SqlError| MigrationError {
+        file: file.to_string(),
+        error,
+    };
+    let c = CallConnection::open(db, Arc::clone(&ctx), deadline, Arc::default())
+        .map_err(|e| failed("", e))?;
     let mut applied = Vec::new();
-    for name in files {
+    for (name, sql) in files {
         let done: bool = c
             .host(|conn| {
                 conn.query_row(
@@ -106,24 +110,21 @@ pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>
                     |r| r.get(0),
                 )
             })
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
+            .map_err(|e| failed(&name, sql_error(e)))?;
         if done {
             continue;
         }
-        let sql = crate::plugin_dir::read_to_string(dir, &mdir.join(&name))
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
-        c.take_turn(&ctx.services)
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
+        c.take_turn().map_err(|e| failed(&name, e))?;
         c.host(|conn| conn.execute_batch("BEGIN IMMEDIATE"))
-            .map_err(|e| format!("migrations/{name}: {e}"))?;
+            .map_err(|e| failed(&name, sql_error(e)))?;
         let run = c
             .run_batch(&sql)
-            .and_then(|_| c.host(|conn| own_references_only(conn, ctx)));
+            .and_then(|_| c.host(|conn| own_references_only(conn, &ctx)));
         let record = run.and_then(|_| {
             c.host(|conn| {
                 conn.execute(
                     "INSERT INTO raisfast_plugin_migrations (plugin_id, name, applied_at) VALUES (?1, ?2, ?3)",
-                    rusqlite::params![ctx.id, name, crate::store::now_ms()],
+                    rusqlite::params![ctx.id, name, crate::storage::now_ms()],
                 )?;
                 conn.execute_batch("COMMIT")
             })
@@ -132,7 +133,7 @@ pub fn migrate(ctx: &PluginContext, dir: &std::path::Path) -> Result<Vec<String>
         if let Err(e) = record {
             let _ = c.host(|conn| conn.execute_batch("ROLLBACK"));
             c.end_statement();
-            return Err(format!("migrations/{name}: {e}"));
+            return Err(failed(&name, e));
         }
         c.end_statement();
         applied.push(name);

@@ -3,14 +3,14 @@
 //! it); another directory declaring the same id later is refused, whatever the
 //! directory order or when it arrives. Uninstalling releases the id.
 
-use super::{Database, StoreError, now_ms};
+use super::SqliteStorage;
+use crate::storage::{StorageError, now_ms};
 use rusqlite::OptionalExtension;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-impl Database {
+impl SqliteStorage {
     /// The directory `plugin_id` is installed from, if it is.
-    pub fn install_dir(self: &Arc<Self>, plugin_id: &str) -> Result<Option<PathBuf>, StoreError> {
+    pub fn install_dir(&self, plugin_id: &str) -> Result<Option<PathBuf>, StorageError> {
         self.connection()?
             .query_row(
                 "SELECT dir FROM raisfast_plugin_installs WHERE plugin_id = ?1",
@@ -23,7 +23,7 @@ impl Database {
     }
 
     /// Records that `plugin_id` is installed from `dir` (replacing a stale record).
-    pub fn bind_install(self: &Arc<Self>, plugin_id: &str, dir: &Path) -> Result<(), StoreError> {
+    pub fn bind_install(&self, plugin_id: &str, dir: &Path) -> Result<(), StorageError> {
         let dir = dir.to_string_lossy().into_owned();
         self.write(|conn| {
             conn.execute(
@@ -37,7 +37,7 @@ impl Database {
     }
 
     /// Forgets where `plugin_id` was installed from (uninstall).
-    pub fn release_install(self: &Arc<Self>, plugin_id: &str) -> Result<(), StoreError> {
+    pub fn release_install(&self, plugin_id: &str) -> Result<(), StorageError> {
         self.write(|conn| {
             conn.execute(
                 "DELETE FROM raisfast_plugin_installs WHERE plugin_id = ?1",
@@ -57,11 +57,11 @@ mod tests {
     fn an_id_is_bound_until_released_and_survives_a_restart() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("t.db");
-        let db = Database::open(&path).unwrap();
+        let db = SqliteStorage::open(&path).unwrap();
         assert_eq!(db.install_dir("a.b").unwrap(), None);
         db.bind_install("a.b", Path::new("/srv/p/one")).unwrap();
         drop(db);
-        let db = Database::open(&path).unwrap();
+        let db = SqliteStorage::open(&path).unwrap();
         assert_eq!(
             db.install_dir("a.b").unwrap(),
             Some(PathBuf::from("/srv/p/one"))

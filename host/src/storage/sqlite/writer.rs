@@ -6,7 +6,7 @@
 //! SQLite's lock is only ever taken by the head of that queue; readers never
 //! wait (WAL lets them read beside the writer).
 //!
-//! Core writes go through [`Database::write`], plugin writes through the call's
+//! Core writes go through [`SqliteStorage::write`], plugin writes through the call's
 //! connection, which holds a [`WriteGuard`] from its first write until its
 //! statement (or its transaction) ends.
 //!
@@ -17,7 +17,7 @@
 //! which rolls its transaction back and frees the line. The core never fails
 //! for a plugin's transaction; the plugin gets a clear error.
 
-use super::{Database, StoreError};
+use super::{SqliteStorage, StorageError};
 use parking_lot::lock_api::ArcMutexGuard;
 use parking_lot::{FairMutex, Mutex, RawFairMutex};
 use rusqlite::{Connection, InterruptHandle};
@@ -102,29 +102,29 @@ impl WriterLine {
     }
 }
 
-impl Database {
+impl SqliteStorage {
     /// Waits in the writer line until `deadline`, as a plugin call that the
     /// core may preempt through `preempt`.
     pub fn write_lock(
         &self,
         deadline: Instant,
         preempt: Preempt,
-    ) -> Result<WriteGuard, StoreError> {
+    ) -> Result<WriteGuard, StorageError> {
         let started = Instant::now();
         self.writers
             .acquire_as(deadline, Some(preempt))
-            .ok_or_else(|| StoreError::Busy {
+            .ok_or_else(|| StorageError::Busy {
                 waited_ms: started.elapsed().as_millis() as u64,
             })
     }
 
     /// Takes the core's turn in the writer line, preempting plugins that hold
     /// it for too long (see the module's documentation).
-    pub fn core_write_lock(&self) -> Result<WriteGuard, StoreError> {
+    pub fn core_write_lock(&self) -> Result<WriteGuard, StorageError> {
         let started = Instant::now();
         self.writers
             .acquire_for_core(started + CORE_WRITE_WAIT)
-            .ok_or_else(|| StoreError::Busy {
+            .ok_or_else(|| StorageError::Busy {
                 waited_ms: started.elapsed().as_millis() as u64,
             })
     }
@@ -132,7 +132,7 @@ impl Database {
     /// Runs `f` as the process's one writer, in a transaction that commits when
     /// `f` succeeds and rolls back when it fails.
     pub fn write<R>(
-        self: &Arc<Self>,
+        &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
     ) -> Result<R, WriteError> {
         let conn = self.connection()?;
@@ -152,9 +152,9 @@ impl Database {
     }
 }
 
-impl Database {
-    /// A [`WriteError`] as a [`StoreError`] (the SQL error with the database path).
-    pub fn write_err(&self, e: WriteError) -> StoreError {
+impl SqliteStorage {
+    /// A [`WriteError`] as a [`StorageError`] (the SQL error with the database path).
+    pub fn write_err(&self, e: WriteError) -> StorageError {
         match e {
             WriteError::Store(s) => s,
             WriteError::Sql(e) => self.err(e),
@@ -168,7 +168,7 @@ impl Database {
 pub enum WriteError {
     /// Connecting, waiting in line, or committing failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] StorageError),
     /// The caller's SQL failed; the transaction was rolled back.
     #[error(transparent)]
     Sql(rusqlite::Error),
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn core_writes_commit_or_roll_back_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.db")).unwrap();
+        let db = SqliteStorage::open(&dir.path().join("t.db")).unwrap();
         let r: Result<(), _> = db.write(|c| {
             c.execute("INSERT INTO raisfast_kv VALUES ('p', 'a', '1', NULL)", [])?;
             c.execute("INSERT INTO raisfast_kv VALUES ('p', 'a', '2', NULL)", [])?;

@@ -3,32 +3,19 @@
 //! on one database run each tick once), then updated with the outcome; the
 //! latest [`HISTORY`] runs of each job are kept.
 
-use crate::store::{Database, StoreError, now_ms};
+use super::SqliteStorage;
+use crate::storage::{CronClaim, CronRun, StorageError, now_ms};
 use rusqlite::OptionalExtension;
-use std::sync::Arc;
 
 /// Runs kept per job in the history (`raisfast_cron_runs`); older ones are deleted.
 pub const HISTORY: usize = 100;
 
-/// One recorded run.
-#[derive(Debug, Clone)]
-pub struct Run {
-    /// The job.
-    pub job: String,
-    /// The tick (ms since the Unix epoch).
-    pub scheduled_at: i64,
-    /// When it started.
-    pub started_at: i64,
-    /// How long it took.
-    pub duration_ms: Option<i64>,
-    /// `running`, `ok`, `error` or `skipped`.
-    pub outcome: String,
-    /// The failure, if any.
-    pub error: Option<String>,
-}
-
 /// The latest runs of a plugin's jobs, newest first.
-pub fn recent_runs(db: &Arc<Database>, plugin: &str, limit: u32) -> Result<Vec<Run>, StoreError> {
+pub(super) fn recent_runs(
+    db: &SqliteStorage,
+    plugin: &str,
+    limit: u32,
+) -> Result<Vec<CronRun>, StorageError> {
     let conn = db.connection()?;
     let mut stmt = conn
         .prepare(
@@ -37,7 +24,7 @@ pub fn recent_runs(db: &Arc<Database>, plugin: &str, limit: u32) -> Result<Vec<R
         )
         .map_err(|e| db.err(e))?;
     stmt.query_map(rusqlite::params![plugin, limit], |r| {
-        Ok(Run {
+        Ok(CronRun {
             job: r.get(0)?,
             scheduled_at: r.get(1)?,
             started_at: r.get(2)?,
@@ -51,7 +38,7 @@ pub fn recent_runs(db: &Arc<Database>, plugin: &str, limit: u32) -> Result<Vec<R
 }
 
 /// The latest tick recorded for a job.
-pub(super) fn last_tick(db: &Arc<Database>, plugin: &str, job: &str) -> Option<i64> {
+pub(super) fn last_tick(db: &SqliteStorage, plugin: &str, job: &str) -> Option<i64> {
     let conn = db.connection().ok()?;
     conn.query_row(
         "SELECT max(scheduled_at) FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2",
@@ -66,14 +53,14 @@ pub(super) fn last_tick(db: &Arc<Database>, plugin: &str, job: &str) -> Option<i
 
 /// Claims the tick `at` of a job for `node` with `outcome` (`running` or
 /// `skipped`); `false` when another server (or an earlier start) has it.
-pub(super) fn claim(
-    db: &Arc<Database>,
+pub(super) fn claim_tick(
+    db: &SqliteStorage,
     plugin: &str,
     job: &str,
     at: i64,
     node: &str,
     outcome: &str,
-) -> bool {
+) -> CronClaim {
     db.write(|conn| {
         conn.execute(
             "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
@@ -81,12 +68,12 @@ pub(super) fn claim(
             rusqlite::params![plugin, job, at, node, now_ms(), outcome],
         )
     })
-    .is_ok_and(|n| n > 0)
+    .map_or(CronClaim::Taken, |n| if n > 0 { CronClaim::Claimed } else { CronClaim::Taken })
 }
 
 /// Records how the run of tick `at` ended, and trims the job's history.
-pub(super) fn finish(
-    db: &Arc<Database>,
+pub(super) fn finish_tick(
+    db: &SqliteStorage,
     plugin: &str,
     job: &str,
     at: i64,
@@ -116,16 +103,23 @@ mod tests {
     #[test]
     fn a_tick_is_claimed_once_and_the_history_is_trimmed() {
         let tmp = tempfile::tempdir().unwrap();
-        let db = Database::open(&tmp.path().join("t.db")).unwrap();
-        assert!(claim(&db, "p", "j", 1, "node-a", "running"));
-        assert!(
-            !claim(&db, "p", "j", 1, "node-b", "running"),
+        let db = SqliteStorage::open(&tmp.path().join("t.db")).unwrap();
+        assert_eq!(
+            claim_tick(&db, "p", "j", 1, "node-a", "running"),
+            CronClaim::Claimed
+        );
+        assert_eq!(
+            claim_tick(&db, "p", "j", 1, "node-b", "running"),
+            CronClaim::Taken,
             "the lease is taken"
         );
-        finish(&db, "p", "j", 1, 5, "ok", None);
+        finish_tick(&db, "p", "j", 1, 5, "ok", None);
         for at in 2..=(HISTORY as i64 + 20) {
-            assert!(claim(&db, "p", "j", at, "node-a", "running"));
-            finish(&db, "p", "j", at, 5, "ok", None);
+            assert_eq!(
+                claim_tick(&db, "p", "j", at, "node-a", "running"),
+                CronClaim::Claimed
+            );
+            finish_tick(&db, "p", "j", at, 5, "ok", None);
         }
         let runs = recent_runs(&db, "p", 1000).unwrap();
         assert_eq!(runs.len(), HISTORY);

@@ -3,9 +3,9 @@
 //! spelling of the SQL (joins, subqueries, CTEs, UNION, `INSERT ... SELECT`,
 //! quoted names, views) can reach a table the plugin was not granted.
 
-use crate::host_api::PluginContext;
+use super::super::SqliteStorage;
 use crate::manifest::grants::{Access, DbGrants, is_protected};
-use crate::store::Database;
+use crate::storage::PluginAccess;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use std::collections::HashSet;
@@ -27,7 +27,7 @@ pub struct TablePolicy {
     plugin_id: String,
     prefix: String,
     grants: DbGrants,
-    db: Arc<Database>,
+    db: Arc<SqliteStorage>,
     host_mode: AtomicBool,
     denial: Mutex<Option<String>>,
     audit: Mutex<Audit>,
@@ -59,13 +59,13 @@ struct Audit {
 }
 
 impl TablePolicy {
-    /// The rules of the plugin in `ctx`.
-    pub fn new(ctx: &PluginContext) -> TablePolicy {
+    /// The rules of the plugin `ctx` on `db`.
+    pub fn new(ctx: &PluginAccess, db: Arc<SqliteStorage>) -> TablePolicy {
         TablePolicy {
             plugin_id: ctx.id.clone(),
             prefix: ctx.table_prefix.clone(),
-            grants: ctx.grants.db.clone(),
-            db: Arc::clone(&ctx.services.db),
+            grants: ctx.grants.clone(),
+            db,
             host_mode: AtomicBool::new(false),
             denial: Mutex::new(None),
             audit: Mutex::new(Audit::default()),

@@ -1,7 +1,7 @@
 //! What bounds a plugin's SQL (rows, bytes, SQLite's own limits at the scale
 //! of one call) and what a failure looks like to the plugin.
 
-use super::HostError;
+use crate::storage::SqlError;
 use rusqlite::ErrorCode;
 use rusqlite::limits::Limit;
 
@@ -27,36 +27,36 @@ pub const PLUGIN_LIMITS: &[(Limit, i32)] = &[
 ];
 
 /// Maps a SQLite error to what the plugin sees.
-pub fn sql_error(e: rusqlite::Error) -> HostError {
+pub fn sql_error(e: rusqlite::Error) -> SqlError {
     match &e {
-        rusqlite::Error::MultipleStatement => HostError::Invalid(
+        rusqlite::Error::MultipleStatement => SqlError::Invalid(
             "one SQL statement per call; run each statement with its own call".into(),
         ),
         rusqlite::Error::SqliteFailure(f, msg) => match f.code {
             ErrorCode::AuthorizationForStatementDenied => {
-                HostError::Denied(format!("database: {}", msg.as_deref().unwrap_or("not authorized")))
+                SqlError::Denied(format!("database: {}", msg.as_deref().unwrap_or("not authorized")))
             }
-            ErrorCode::OperationInterrupted => HostError::Limit(
+            ErrorCode::OperationInterrupted => SqlError::Limit(
                 "database: the call's deadline passed during the query (raise `timeout_ms` in [permissions])".into(),
             ),
-            ErrorCode::TooBig => HostError::Limit(format!(
+            ErrorCode::TooBig => SqlError::Limit(format!(
                 "database: a string, blob or statement is over the plugin limit ({} MiB per value, 1 MiB of SQL)",
                 MAX_RESULT_BYTES / (1024 * 1024)
             )),
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => HostError::Limit(
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => SqlError::Limit(
                 "database: busy; another writer held the lock until the call's deadline".into(),
             ),
             ErrorCode::Unknown | ErrorCode::ConstraintViolation | ErrorCode::TypeMismatch => {
-                HostError::Invalid(format!("database: {}", msg.as_deref().unwrap_or("error")))
+                SqlError::Invalid(format!("database: {}", msg.as_deref().unwrap_or("error")))
             }
-            _ => HostError::Failed(format!("database: {e}")),
+            _ => SqlError::Failed(format!("database: {e}")),
         },
         rusqlite::Error::InvalidParameterCount(..) | rusqlite::Error::InvalidParameterName(_) => {
-            HostError::Invalid(format!("database: {e}"))
+            SqlError::Invalid(format!("database: {e}"))
         }
         rusqlite::Error::SqlInputError { msg, offset, .. } => {
-            HostError::Invalid(format!("database: {msg} (at offset {offset})"))
+            SqlError::Invalid(format!("database: {msg} (at offset {offset})"))
         }
-        _ => HostError::Failed(format!("database: {e}")),
+        _ => SqlError::Failed(format!("database: {e}")),
     }
 }

@@ -1,20 +1,20 @@
 //! JSON at the `db` boundary: parameters in, rows out.
 
 use super::{MAX_RESULT_BYTES, MAX_ROWS};
-use crate::host_api::HostError;
+use crate::storage::SqlError;
 use base64::Engine as _;
 use rusqlite::Statement;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::{Map, Value};
 
 /// Binds `params` (a JSON array, a JSON object, or empty/`null` for none).
-pub fn bind(stmt: &mut Statement<'_>, params: &str) -> Result<(), HostError> {
+pub fn bind(stmt: &mut Statement<'_>, params: &str) -> Result<(), SqlError> {
     let count = stmt.parameter_count();
     let value: Value = if params.trim().is_empty() {
         Value::Null
     } else {
         serde_json::from_str(params)
-            .map_err(|e| HostError::Invalid(format!("database: params are not valid JSON: {e}")))?
+            .map_err(|e| SqlError::Invalid(format!("database: params are not valid JSON: {e}")))?
     };
     match value {
         Value::Null => expect_count(count, 0),
@@ -28,40 +28,40 @@ pub fn bind(stmt: &mut Statement<'_>, params: &str) -> Result<(), HostError> {
         Value::Object(mut map) => {
             for i in 1..=count {
                 let Some(name) = stmt.parameter_name(i).map(str::to_string) else {
-                    return Err(HostError::Invalid(format!(
+                    return Err(SqlError::Invalid(format!(
                         "database: parameter {i} is positional (`?`); pass params as a JSON array"
                     )));
                 };
                 let key = name.trim_start_matches([':', '@', '$']);
                 let v = map.remove(key).ok_or_else(|| {
-                    HostError::Invalid(format!("database: no value given for parameter `{name}`"))
+                    SqlError::Invalid(format!("database: no value given for parameter `{name}`"))
                 })?;
                 bind_one(stmt, i, v)?;
             }
             match map.keys().next() {
-                Some(extra) => Err(HostError::Invalid(format!(
+                Some(extra) => Err(SqlError::Invalid(format!(
                     "database: the statement has no parameter `:{extra}`"
                 ))),
                 None => Ok(()),
             }
         }
-        other => Err(HostError::Invalid(format!(
+        other => Err(SqlError::Invalid(format!(
             "database: params must be a JSON array or object, not {other}"
         ))),
     }
 }
 
-fn expect_count(expected: usize, given: usize) -> Result<(), HostError> {
+fn expect_count(expected: usize, given: usize) -> Result<(), SqlError> {
     if expected == given {
         Ok(())
     } else {
-        Err(HostError::Invalid(format!(
+        Err(SqlError::Invalid(format!(
             "database: the statement has {expected} parameter(s) but {given} value(s) were given"
         )))
     }
 }
 
-fn bind_one(stmt: &mut Statement<'_>, index: usize, v: Value) -> Result<(), HostError> {
+fn bind_one(stmt: &mut Statement<'_>, index: usize, v: Value) -> Result<(), SqlError> {
     let sql = match v {
         Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(b as i64),
@@ -73,7 +73,7 @@ fn bind_one(stmt: &mut Statement<'_>, index: usize, v: Value) -> Result<(), Host
         v @ (Value::Array(_) | Value::Object(_)) => SqlValue::Text(v.to_string()),
     };
     stmt.raw_bind_parameter(index, sql)
-        .map_err(|e| HostError::Invalid(format!("database: parameter {index}: {e}")))
+        .map_err(|e| SqlError::Invalid(format!("database: parameter {index}: {e}")))
 }
 
 /// A failure while reading rows.
@@ -81,11 +81,11 @@ pub enum RowsError {
     /// From SQLite (the caller maps it, knowing the authorizer's reason).
     Sql(rusqlite::Error),
     /// A cap was reached.
-    Host(HostError),
+    Host(SqlError),
 }
 
 fn too_large() -> RowsError {
-    RowsError::Host(HostError::Limit(format!(
+    RowsError::Host(SqlError::Limit(format!(
         "database: the result is larger than {} MiB; select fewer rows or columns",
         MAX_RESULT_BYTES / (1024 * 1024)
     )))
@@ -105,7 +105,7 @@ pub fn rows_to_json(stmt: &mut Statement<'_>) -> Result<String, RowsError> {
     let mut bytes = 0usize;
     while let Some(row) = rows.next().map_err(RowsError::Sql)? {
         if out.len() == MAX_ROWS {
-            return Err(RowsError::Host(HostError::Limit(format!(
+            return Err(RowsError::Host(SqlError::Limit(format!(
                 "database: the query returns more than {MAX_ROWS} rows; use LIMIT and OFFSET"
             ))));
         }

@@ -1,14 +1,21 @@
-//! The embedded SQLite database: one file under the data directory, WAL mode,
-//! a small pool of connections, the core schema and who owns which table prefix.
-//!
-//! All storage goes through this module so that another backend can come later.
+//! The SQLite backend: one file under the data directory, WAL mode, a small
+//! pool of connections, the core schema, who owns which table prefix, and
+//! the plugin-facing SQL ([`plugin_sql`]) with its authorizer.
 
+mod backend;
+mod comments;
+mod content;
+mod cron_runs;
 mod installs;
+mod kv;
+pub mod plugin_sql;
 mod plugin_state;
+mod users;
 mod writer;
 
-pub use plugin_state::StoredState;
 pub use writer::{CORE_PATIENCE, CORE_WRITE_WAIT, Preempt, WriteError, WriteGuard};
+
+use super::StorageError;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
@@ -16,37 +23,6 @@ use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-
-/// Errors of the storage layer.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite failed.
-    #[error("database {path}: {source}")]
-    Sqlite {
-        /// The database file.
-        path: PathBuf,
-        /// What SQLite said.
-        source: rusqlite::Error,
-    },
-    /// A plugin's table prefix is owned by another plugin.
-    #[error(
-        "table prefix `{prefix}` belongs to plugin {owner}; plugin {plugin} cannot own it (rename its id's last segment)"
-    )]
-    PrefixTaken {
-        /// The contested prefix.
-        prefix: String,
-        /// Its owner.
-        owner: String,
-        /// The plugin that asked for it.
-        plugin: String,
-    },
-    /// The writer line did not reach this writer in time.
-    #[error("database busy: waited {waited_ms} ms for the other writers in line")]
-    Busy {
-        /// How long it waited.
-        waited_ms: u64,
-    },
-}
 
 /// The core schema, one migration per entry; `PRAGMA user_version` counts those applied.
 const CORE_MIGRATIONS: &[&str] = &[
@@ -139,19 +115,19 @@ CREATE TABLE raisfast_plugin_installs (
 const MAX_IDLE: usize = 16;
 
 /// The server's database.
-pub struct Database {
+pub struct SqliteStorage {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Arc<Mutex<Vec<Connection>>>,
     prefixes: RwLock<BTreeMap<String, String>>,
     writers: writer::WriterLine,
 }
 
-impl Database {
+impl SqliteStorage {
     /// Opens (creating if needed) the database file and brings the core schema up to date.
-    pub fn open(path: &Path) -> Result<Arc<Database>, StoreError> {
-        let db = Database {
+    pub fn open(path: &Path) -> Result<Arc<SqliteStorage>, StorageError> {
+        let db = SqliteStorage {
             path: path.to_path_buf(),
-            idle: Mutex::new(Vec::new()),
+            idle: Arc::default(),
             prefixes: RwLock::new(BTreeMap::new()),
             writers: writer::WriterLine::default(),
         };
@@ -176,14 +152,14 @@ impl Database {
     }
 
     /// Wraps a SQLite error with the database path.
-    pub fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
+    pub fn err(&self, source: rusqlite::Error) -> StorageError {
+        StorageError::Sqlite {
             path: self.path.clone(),
             source,
         }
     }
 
-    fn connect(&self) -> Result<Connection, StoreError> {
+    fn connect(&self) -> Result<Connection, StorageError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -197,7 +173,7 @@ impl Database {
         Ok(conn)
     }
 
-    fn migrate(&self, conn: &Connection) -> Result<(), StoreError> {
+    fn migrate(&self, conn: &Connection) -> Result<(), StorageError> {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(|e| self.err(e))?;
@@ -210,7 +186,7 @@ impl Database {
     }
 
     /// A connection from the pool, returned to it when dropped.
-    pub fn connection(self: &Arc<Self>) -> Result<PooledConnection, StoreError> {
+    pub fn connection(&self) -> Result<PooledConnection, StorageError> {
         let idle = self.idle.lock().expect("pool lock").pop();
         let conn = match idle {
             Some(c) => c,
@@ -218,26 +194,26 @@ impl Database {
         };
         Ok(PooledConnection {
             conn: Some(conn),
-            db: Arc::clone(self),
+            idle: Arc::clone(&self.idle),
         })
     }
 
     /// Records that `plugin_id` owns tables starting with `prefix`. Fails when another
     /// plugin owns it, or a prefix that overlaps it.
-    pub fn claim_prefix(self: &Arc<Self>, prefix: &str, plugin_id: &str) -> Result<(), StoreError> {
+    pub fn claim_prefix(&self, prefix: &str, plugin_id: &str) -> Result<(), StorageError> {
         let conn = self.connection()?;
         let _turn = self.core_write_lock()?;
         self.claim_prefix_on(&conn, prefix, plugin_id)
     }
 
-    /// [`Database::claim_prefix`] on a given connection (inside its transaction).
+    /// [`SqliteStorage::claim_prefix`] on a given connection (inside its transaction).
     pub fn claim_prefix_on(
         &self,
         conn: &Connection,
         prefix: &str,
         plugin_id: &str,
-    ) -> Result<(), StoreError> {
-        let taken = |owner: &str| StoreError::PrefixTaken {
+    ) -> Result<(), StorageError> {
+        let taken = |owner: &str| StorageError::PrefixTaken {
             prefix: prefix.to_string(),
             owner: owner.to_string(),
             plugin: plugin_id.to_string(),
@@ -297,7 +273,7 @@ impl Database {
 /// A pooled connection; goes back to the pool on drop unless it is mid-transaction.
 pub struct PooledConnection {
     conn: Option<Connection>,
-    db: Arc<Database>,
+    idle: Arc<Mutex<Vec<Connection>>>,
 }
 
 impl Deref for PooledConnection {
@@ -319,19 +295,11 @@ impl Drop for PooledConnection {
         if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
             return; // a connection we cannot reset is closed, not reused
         }
-        let mut idle = self.db.idle.lock().expect("pool lock");
+        let mut idle = self.idle.lock().expect("pool lock");
         if idle.len() < MAX_IDLE {
             idle.push(conn);
         }
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -341,14 +309,14 @@ mod tests {
     #[test]
     fn prefixes_are_owned_once() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(&dir.path().join("t.db")).unwrap();
+        let db = SqliteStorage::open(&dir.path().join("t.db")).unwrap();
         db.claim_prefix("crm_", "com.a.crm").unwrap();
         db.claim_prefix("crm_", "com.a.crm").unwrap();
         assert!(db.claim_prefix("crm_", "com.b.crm").is_err());
         assert!(db.claim_prefix("crm_x_", "com.b.crm-x").is_err());
         assert_eq!(db.table_owner("CRM_deals").as_deref(), Some("com.a.crm"));
         drop(db);
-        let db = Database::open(&dir.path().join("t.db")).unwrap();
+        let db = SqliteStorage::open(&dir.path().join("t.db")).unwrap();
         assert!(db.claim_prefix("crm_", "com.b.crm").is_err());
     }
 }

@@ -1,0 +1,78 @@
+//! Storage: everything the server keeps, behind one interface.
+//!
+//! The rest of the server sees only the traits of this module: [`Storage`]
+//! (users, sessions, content, comments, plugin state and installs, table
+//! prefixes, cron runs) and [`PluginSession`] (one plugin call's SQL and KV,
+//! with the plugin's grants enforced by the backend). No SQL engine's types
+//! appear outside this module.
+//!
+//! The backend today is embedded SQLite ([`sqlite`]): one file in WAL mode, a
+//! small connection pool, one fair writer line, and an authorizer per plugin
+//! call. A second backend (PostgreSQL, say) implements the same two traits in
+//! a sibling module and is chosen where the server opens its storage; see
+//! `docs/architecture.md`.
+
+mod backend;
+mod records;
+mod session;
+pub mod sqlite;
+
+pub use backend::{CronClaim, Storage};
+pub use records::{
+    Comment, Content, ContentFilter, CronRun, Principal, StoredState, User, Visibility,
+};
+pub use session::{
+    ExecResult, KvQuota, MigrationError, PluginAccess, PluginSession, SqlError, TxOp,
+};
+pub use sqlite::SqliteStorage;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// SQLite failed.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// A unique value is taken (a username, a slug).
+    #[error("{0} is taken")]
+    Taken(String),
+    /// A plugin's table prefix is owned by another plugin.
+    #[error(
+        "table prefix `{prefix}` belongs to plugin {owner}; plugin {plugin} cannot own it (rename its id's last segment)"
+    )]
+    PrefixTaken {
+        /// The contested prefix.
+        prefix: String,
+        /// Its owner.
+        owner: String,
+        /// The plugin that asked for it.
+        plugin: String,
+    },
+    /// The writer line did not reach this writer in time.
+    #[error("database busy: waited {waited_ms} ms for the other writers in line")]
+    Busy {
+        /// How long it waited.
+        waited_ms: u64,
+    },
+}
+
+/// Opens the server's storage: the SQLite database at `path`, created and
+/// brought up to date if needed. (The choice of backend is made here.)
+pub fn open(path: &Path) -> Result<Arc<dyn Storage>, StorageError> {
+    Ok(SqliteStorage::open(path)?)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
