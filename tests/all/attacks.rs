@@ -11,7 +11,7 @@ use raisfast::host_api::Services;
 use raisfast::manager::{PluginManager, PluginState};
 use raisfast::manifest::Manifest;
 use raisfast::manifest::hooks::Envelope;
-use raisfast::runtime::CallError;
+use raisfast::runtime::{CallError, CallErrorKind};
 
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -256,10 +256,20 @@ impl<T> Pipe for T {}
 /// How a failed or successful call reads in the table.
 fn fate(r: &Result<Value, CallError>) -> &'static str {
     match r {
-        Err(CallError::Timeout { .. }) => "timeout",
-        Err(CallError::OutOfMemory { .. }) => "out of memory",
-        Err(CallError::Plugin {
-            error: raisfast::host_api::HostError::Limit(_),
+        Err(CallError {
+            kind: CallErrorKind::Timeout { .. },
+            ..
+        }) => "timeout",
+        Err(CallError {
+            kind: CallErrorKind::OutOfMemory { .. },
+            ..
+        }) => "out of memory",
+        Err(CallError {
+            kind:
+                CallErrorKind::Plugin {
+                    error: raisfast::host_api::HostError::Limit(_),
+                    ..
+                },
             ..
         }) => "limit",
         Err(_) => "call fails",
@@ -305,7 +315,13 @@ fn capped(ctx: &Ctx, lang: Lang, handler: &str) -> String {
     let r = ctx.call(lang, handler, json!({}));
     let f = match (&r, fate(&r)) {
         (_, "out of memory" | "limit" | "timeout") => "refused at a cap",
-        (Err(CallError::Plugin { .. }), _) => "refused at a cap",
+        (
+            Err(CallError {
+                kind: CallErrorKind::Plugin { .. },
+                ..
+            }),
+            _,
+        ) => "refused at a cap",
         (_, other) => other,
     };
     with_recovery(ctx, lang, f)
@@ -684,7 +700,10 @@ fn attacks() -> Vec<Attack> {
                 l => c.call(l, "sql", json!({"sql": q})),
             };
             match r {
-                Err(CallError::Timeout { .. }) => "stopped at the deadline".into(),
+                Err(CallError {
+                    kind: CallErrorKind::Timeout { .. },
+                    ..
+                }) => "stopped at the deadline".into(),
                 Ok(v) if v == json!("limit") || v["err"]["kind"] == "limit" => {
                     "stopped at the deadline".into()
                 }

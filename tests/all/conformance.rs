@@ -5,7 +5,7 @@
 
 use crate::support::{Harness, guests, script_manifest};
 use raisfast::host_api::bindings::raisfast::plugin::types::{Header, RouteRequest};
-use raisfast::runtime::CallError;
+use raisfast::runtime::{CallError, CallErrorKind};
 use serde_json::{Value, json};
 
 const LANGS: [&str; 4] = ["js", "lua", "rhai", "rust"];
@@ -128,7 +128,10 @@ fn every_runtime_implements_each_hook_kind_alike() {
         );
         let e = h.hook(&id, "boom", json!({})).unwrap_err();
         match &e.error {
-            CallError::Plugin { error, .. } => {
+            CallError {
+                kind: CallErrorKind::Plugin { error, .. },
+                ..
+            } => {
                 assert!(error.to_string().contains("boom"), "{lang}: {error}")
             }
             other => panic!("{lang}: {other}"),
@@ -201,8 +204,11 @@ fn every_runtime_serves_routes_alike() {
         assert!(
             matches!(
                 &missing.error,
-                CallError::Plugin {
-                    error: raisfast::host_api::HostError::NotFound,
+                CallError {
+                    kind: CallErrorKind::Plugin {
+                        error: raisfast::host_api::HostError::NotFound,
+                        ..
+                    },
                     ..
                 }
             ),

@@ -2,7 +2,7 @@
 //! call works; a crashed instance is discarded and only that one.
 
 use crate::support::{Harness, guests};
-use raisfast::runtime::CallError;
+use raisfast::runtime::{CallError, CallErrorKind};
 use std::time::{Duration, Instant};
 
 const MANIFEST: &str = r#"
@@ -42,8 +42,11 @@ fn an_infinite_loop_stops_at_its_deadline_and_the_next_call_works() {
         assert!(
             matches!(
                 e,
-                CallError::Timeout {
-                    timeout_ms: 300,
+                CallError {
+                    kind: CallErrorKind::Timeout {
+                        timeout_ms: 300,
+                        ..
+                    },
                     ..
                 }
             ),
@@ -66,7 +69,13 @@ fn a_memory_bomb_fails_at_its_cap() {
     let h = harness(1);
     let e = call(&h, "alloc").unwrap_err();
     assert!(
-        matches!(e, CallError::OutOfMemory { limit_mb: 16, .. }),
+        matches!(
+            e,
+            CallError {
+                kind: CallErrorKind::OutOfMemory { limit_mb: 16, .. },
+                ..
+            }
+        ),
         "{e}"
     );
     assert!(e.to_string().contains("max_memory_mb"));
@@ -82,7 +91,10 @@ fn a_trap_discards_only_that_instance() {
     assert_eq!(call(&h, "count").unwrap().as_deref(), Some("2")); // A
     let e = call(&h, "panic").unwrap_err(); // B crashes
     match &e {
-        CallError::Trap { message, .. } => assert!(message.contains("unreachable"), "{message}"),
+        CallError {
+            kind: CallErrorKind::Trap { message, .. },
+            ..
+        } => assert!(message.contains("unreachable"), "{message}"),
         other => panic!("expected a trap, got {other}"),
     }
     assert_eq!(
@@ -98,7 +110,16 @@ fn unbounded_recursion_fails_the_call_only() {
     let h = harness(1);
     let e = call(&h, "recurse").unwrap_err();
     assert!(
-        matches!(e, CallError::StackOverflow { .. } | CallError::Trap { .. }),
+        matches!(
+            e,
+            CallError {
+                kind: CallErrorKind::StackOverflow,
+                ..
+            } | CallError {
+                kind: CallErrorKind::Trap { .. },
+                ..
+            }
+        ),
         "{e}"
     );
     assert_eq!(call(&h, "count").unwrap().as_deref(), Some("1"));
@@ -128,11 +149,17 @@ fn the_on_demand_allocator_enforces_the_same_limits() {
     assert!(!h.manager.runtime().uses_pooling());
     assert!(matches!(
         call(&h, "spin").unwrap_err(),
-        CallError::Timeout { .. }
+        CallError {
+            kind: CallErrorKind::Timeout { .. },
+            ..
+        }
     ));
     assert!(matches!(
         call(&h, "alloc").unwrap_err(),
-        CallError::OutOfMemory { .. }
+        CallError {
+            kind: CallErrorKind::OutOfMemory { .. },
+            ..
+        }
     ));
     assert_eq!(call(&h, "count").unwrap().as_deref(), Some("1"));
 }
@@ -194,7 +221,10 @@ fn the_memory_cap_is_summed_over_every_memory_of_a_component() {
         .unwrap_err()
         .error;
     match three {
-        CallError::Instantiate { message, .. } => {
+        CallError {
+            kind: CallErrorKind::Instantiate { message, .. },
+            ..
+        } => {
             assert!(message.contains("exceeds memory limits"), "{message}")
         }
         other => panic!("{other}"),

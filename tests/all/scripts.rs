@@ -4,7 +4,7 @@
 
 use crate::support::{Harness, script_manifest};
 use raisfast::host_api::bindings::raisfast::plugin::types::RouteRequest;
-use raisfast::runtime::CallError;
+use raisfast::runtime::{CallError, CallErrorKind};
 use serde_json::{Value, json};
 
 fn products(h: &Harness) {
@@ -343,8 +343,11 @@ fn limits_hold_in_every_script_runtime() {
         assert!(
             matches!(
                 e,
-                CallError::Timeout {
-                    timeout_ms: 1500,
+                CallError {
+                    kind: CallErrorKind::Timeout {
+                        timeout_ms: 1500,
+                        ..
+                    },
                     ..
                 }
             ),
@@ -357,7 +360,13 @@ fn limits_hold_in_every_script_runtime() {
         );
         let e = h.hook(id, "bomb", json!({})).unwrap_err().error;
         assert!(
-            matches!(e, CallError::OutOfMemory { limit_mb: 32, .. }),
+            matches!(
+                e,
+                CallError {
+                    kind: CallErrorKind::OutOfMemory { limit_mb: 32, .. },
+                    ..
+                }
+            ),
             "{id}: {e}"
         );
         assert_eq!(
@@ -369,10 +378,19 @@ fn limits_hold_in_every_script_runtime() {
         assert!(
             matches!(
                 e,
-                CallError::StackOverflow { .. }
-                    | CallError::Trap { .. }
-                    | CallError::Plugin { .. }
-                    | CallError::OutOfMemory { .. }
+                CallError {
+                    kind: CallErrorKind::StackOverflow,
+                    ..
+                } | CallError {
+                    kind: CallErrorKind::Trap { .. },
+                    ..
+                } | CallError {
+                    kind: CallErrorKind::Plugin { .. },
+                    ..
+                } | CallError {
+                    kind: CallErrorKind::OutOfMemory { .. },
+                    ..
+                }
             ),
             "{id}: {e}"
         );

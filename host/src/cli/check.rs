@@ -215,7 +215,7 @@ pub fn list(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<ExitCode> {
             runtime: e.manifest.runtime().as_str(),
             state: e.state.name(),
             reason: match &e.state {
-                PluginState::Failed(why) => Some(why.clone()),
+                PluginState::Failed(why) => Some(why.to_string()),
                 _ => None,
             },
             dir: e.dir.display().to_string(),

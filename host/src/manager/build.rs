@@ -6,7 +6,7 @@
 //! - **activate** (fast, in dependency order): the table prefix checked and
 //!   claimed, the migrations applied.
 
-use super::PluginManager;
+use super::{LoadError, PluginManager};
 use crate::host_api::vfs::PluginFs;
 use crate::host_api::{self, PluginContext};
 use crate::manifest::grants::{Grants, is_protected, table_prefix};
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 impl PluginManager {
     /// Compiles and activates one plugin.
-    pub(super) fn build(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
+    pub(super) fn build(&self, m: &LoadedManifest) -> Result<LoadedPlugin, LoadError> {
         let compiled = self.compile(m);
         self.activate(m, compiled)
     }
@@ -29,7 +29,7 @@ impl PluginManager {
     pub(super) fn compile_all(
         &self,
         plugins: &[&LoadedManifest],
-    ) -> Vec<Result<LoadedPlugin, String>> {
+    ) -> Vec<Result<LoadedPlugin, LoadError>> {
         let threads = match self.settings.runtime.load_threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -39,7 +39,7 @@ impl PluginManager {
             return plugins.iter().map(|m| self.compile(m)).collect();
         }
         let next = AtomicUsize::new(0);
-        let mut results: Vec<(usize, Result<LoadedPlugin, String>)> = std::thread::scope(|s| {
+        let mut results: Vec<(usize, Result<LoadedPlugin, LoadError>)> = std::thread::scope(|s| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {
@@ -64,7 +64,7 @@ impl PluginManager {
 
     /// Builds the plugin's context and compiles its entry: a script is
     /// snapshotted in its engine, a component read; both are linked.
-    pub(super) fn compile(&self, m: &LoadedManifest) -> Result<LoadedPlugin, String> {
+    pub(super) fn compile(&self, m: &LoadedManifest) -> Result<LoadedPlugin, LoadError> {
         let manifest = &m.manifest;
         let id = manifest.id().to_string();
         let grants = Grants::from_manifest(manifest);
@@ -93,15 +93,19 @@ impl PluginManager {
             timeout: Duration::from_millis(manifest.timeout_ms()),
             max_memory_bytes: manifest.max_memory_mb() as usize * 1024 * 1024,
         };
-        self.runtime
-            .check_limits(&id, limits)
-            .map_err(|e| e.to_string())?;
+        self.runtime.check_limits(&id, limits)?;
         let entry = manifest.entry();
         match manifest.runtime() {
             RuntimeKind::Wasm => {
                 let path = m.dir.join(entry);
-                let wasm = crate::plugin_dir::read(&m.dir, std::path::Path::new(entry))
-                    .map_err(|e| format!("plugin {id}: cannot read {}: {e}", path.display()))?;
+                let wasm =
+                    crate::plugin_dir::read(&m.dir, std::path::Path::new(entry)).map_err(|e| {
+                        crate::runtime::LoadError::Read {
+                            plugin: id.clone(),
+                            path: path.display().to_string(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 let pool = InstancePolicy::Pooled(self.settings.runtime.pool_size);
                 self.runtime
                     .load(ctx, entry, &wasm, limits, pool)
@@ -109,19 +113,22 @@ impl PluginManager {
                         Some(names) => p.with_handlers(names),
                         None => p,
                     })
-                    .map_err(|e| e.to_string())
+                    .map_err(LoadError::from)
             }
             kind => {
-                let files = crate::runtime::collect_sources(&m.dir, kind)
-                    .map_err(|e| format!("plugin {id}: {e}"))?;
-                let snapshot = self
-                    .runtime
-                    .snapshot(kind, Arc::clone(&ctx), entry, &files, limits)
-                    .map_err(|e| e.to_string())?;
+                let files = crate::runtime::collect_sources(&m.dir, kind).map_err(|error| {
+                    LoadError::Sources {
+                        plugin: id.clone(),
+                        error,
+                    }
+                })?;
+                let snapshot =
+                    self.runtime
+                        .snapshot(kind, Arc::clone(&ctx), entry, &files, limits)?;
                 self.runtime
                     .load(ctx, entry, &snapshot.wasm, limits, InstancePolicy::Fresh)
                     .map(|p| p.with_handlers(snapshot.handlers))
-                    .map_err(|e| e.to_string())
+                    .map_err(LoadError::from)
             }
         }
     }
@@ -130,14 +137,15 @@ impl PluginManager {
     pub(super) fn activate(
         &self,
         m: &LoadedManifest,
-        compiled: Result<LoadedPlugin, String>,
-    ) -> Result<LoadedPlugin, String> {
+        compiled: Result<LoadedPlugin, LoadError>,
+    ) -> Result<LoadedPlugin, LoadError> {
         let id = m.manifest.id();
         let prefix = table_prefix(id);
         if is_protected(&format!("{prefix}x")) {
-            return Err(format!(
-                "plugin {id}: its table prefix `{prefix}` is reserved by the server; choose another last id segment"
-            ));
+            return Err(LoadError::ReservedPrefix {
+                plugin: id.to_string(),
+                prefix,
+            });
         }
         let plugin = compiled?;
         // A plugin that ships migrations owns its prefix from the start; others
@@ -146,9 +154,14 @@ impl PluginManager {
             self.services
                 .db
                 .claim_prefix(&prefix, id)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| LoadError::Prefix {
+                    message: e.to_string(),
+                })?;
         }
-        host_api::db::migrate(plugin.context(), &m.dir).map_err(|e| format!("plugin {id}: {e}"))?;
+        host_api::db::migrate(plugin.context(), &m.dir).map_err(|error| LoadError::Migration {
+            plugin: id.to_string(),
+            error,
+        })?;
         Ok(plugin)
     }
 }

@@ -13,7 +13,7 @@
 //! A success of any kind resets the count.
 
 use super::{PluginManager, PluginState};
-use crate::runtime::{CallError, LoadedPlugin};
+use crate::runtime::{CallError, CallErrorKind, LoadedPlugin};
 use crate::storage::StoredState;
 use std::sync::atomic::Ordering;
 
@@ -43,7 +43,10 @@ impl Cause {
     pub fn counts(self, error: Option<&CallError>) -> Option<bool> {
         match error {
             None => Some(false),
-            Some(CallError::Instantiate { .. }) => Some(true),
+            Some(CallError {
+                kind: CallErrorKind::Instantiate { .. },
+                ..
+            }) => Some(true),
             Some(_) => matches!(self, Cause::Direct | Cause::Cron).then_some(true),
         }
     }
@@ -90,16 +93,14 @@ mod tests {
 
     #[test]
     fn only_failures_without_outside_input_count() {
-        let timeout = CallError::Timeout {
-            plugin: "p".into(),
-            hook: "h".into(),
-            timeout_ms: 1,
-        };
-        let not_found = CallError::Plugin {
-            plugin: "p".into(),
-            hook: "h".into(),
-            error: HostError::NotFound,
-        };
+        let timeout = CallError::new("p", "h", CallErrorKind::Timeout { timeout_ms: 1 });
+        let not_found = CallError::new(
+            "p",
+            "h",
+            CallErrorKind::Plugin {
+                error: HostError::NotFound,
+            },
+        );
         for cause in [
             Cause::Filter,
             Cause::Action,
@@ -113,10 +114,12 @@ mod tests {
         }
         assert_eq!(Cause::Cron.counts(Some(&timeout)), Some(true));
         assert_eq!(Cause::Direct.counts(Some(&not_found)), Some(true));
-        let broken = CallError::Instantiate {
-            plugin: "p".into(),
-            message: "m".into(),
-        };
+        let broken = CallError::before_call(
+            "p",
+            CallErrorKind::Instantiate {
+                message: "m".into(),
+            },
+        );
         assert_eq!(Cause::Route.counts(Some(&broken)), Some(true));
     }
 }

@@ -3,7 +3,7 @@
 //! plugins is in `calls`, their health in `health`.)
 
 use super::subscribers::subscription;
-use super::{ManagerError, PluginManager, PluginState};
+use super::{LoadError, ManagerError, PluginManager, PluginState};
 use crate::manifest::hooks::Envelope;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::runtime::LoadedPlugin;
@@ -73,14 +73,14 @@ impl PluginManager {
             .ok_or_else(|| ManagerError::NotFound(id.into()))?;
         let stored = self.services.db.plugin_state(id)?;
         let result = Manifest::load(&entry.dir)
-            .map_err(|e| e.to_string())
+            .map_err(LoadError::from)
             .and_then(|m| {
                 if m.manifest.id() != id {
-                    return Err(format!(
-                        "{} now declares id {}; the old id {id} keeps its last version",
-                        entry.dir.display(),
-                        m.manifest.id()
-                    ));
+                    return Err(LoadError::IdChanged {
+                        dir: entry.dir.display().to_string(),
+                        old: id.to_string(),
+                        new: m.manifest.id().to_string(),
+                    });
                 }
                 if stored.uninstalled || stored.disabled {
                     let state = if stored.uninstalled {
@@ -103,7 +103,7 @@ impl PluginManager {
             let mut plugins = self.plugins.write().expect("plugins lock");
             if let Some(e) = plugins.get_mut(id) {
                 if matches!(e.state, PluginState::Active(_)) {
-                    e.reload_error = Some(why.clone());
+                    e.reload_error = Some(why.to_string());
                 } else {
                     e.state = PluginState::Failed(why.clone());
                 }
@@ -177,10 +177,10 @@ impl PluginManager {
             self.reload(&id)?;
             return Ok(Some(id));
         }
-        let m = Manifest::load(dir).map_err(|e| ManagerError::Load(e.to_string()))?;
+        let m = Manifest::load(dir).map_err(LoadError::from)?;
         let id = m.manifest.id().to_string();
         if let Some(other) = self.entry(&id) {
-            return Err(ManagerError::Load(format!(
+            return Err(ManagerError::IdTaken(format!(
                 "plugin id {id} is installed from {}; {} declares it too and is not loaded",
                 other.dir.display(),
                 dir.display()
@@ -193,7 +193,7 @@ impl PluginManager {
                 .map(|(_, w)| w)
                 .collect::<Vec<_>>()
                 .join("; ");
-            return Err(ManagerError::Load(why));
+            return Err(ManagerError::IdTaken(why));
         };
         for (dep, req) in m.manifest.dependency_reqs() {
             let ok = self.plugin(dep).is_ok()
@@ -201,7 +201,9 @@ impl PluginManager {
                     .entry(dep)
                     .is_some_and(|e| req.matches(&e.manifest.version()));
             if !ok {
-                let why = format!("requires plugin {dep} {req}, which is not active");
+                let why = LoadError::Dependency {
+                    reason: format!("requires plugin {dep} {req}, which is not active"),
+                };
                 self.insert(&id, &m, PluginState::Failed(why.clone()));
                 return Err(ManagerError::Load(why));
             }

@@ -8,6 +8,7 @@
 mod build;
 mod calls;
 mod discover;
+mod error;
 mod health;
 mod identity;
 mod lifecycle;
@@ -16,30 +17,17 @@ mod subscribers;
 
 pub use calls::EventSink;
 pub use discover::{discover, plugin_dirs};
+pub use error::{LoadError, ManagerError};
 pub use health::Cause;
 pub use subscribers::Subscriber;
 
 use crate::host_api::Services;
 use crate::manifest::{LoadedManifest, Manifest, ManifestError};
-use crate::runtime::{CallError, LoadedPlugin, Runtime};
+use crate::runtime::{CallError, CallErrorKind, LoadedPlugin, Runtime};
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-
-/// Errors of managing plugins.
-#[derive(Debug, thiserror::Error)]
-pub enum ManagerError {
-    /// No plugin has that id.
-    #[error("no plugin with id `{0}`")]
-    NotFound(String),
-    /// The plugin could not be (re)loaded; the message says why.
-    #[error("{0}")]
-    Load(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] crate::storage::StorageError),
-}
 
 /// Where a plugin stands.
 #[derive(Clone)]
@@ -48,8 +36,8 @@ pub enum PluginState {
     Active(Arc<LoadedPlugin>),
     /// Turned off: by the operator (no reason) or by the server (why).
     Disabled(Option<String>),
-    /// Could not load; the reason.
-    Failed(String),
+    /// Could not load; why.
+    Failed(LoadError),
     /// Uninstalled through the admin API; its files are left in place.
     Uninstalled,
 }
@@ -73,7 +61,7 @@ impl PluginState {
                 r.clone()
                     .unwrap_or_else(|| "disabled by an administrator".into()),
             ),
-            PluginState::Failed(r) => Some(r.clone()),
+            PluginState::Failed(e) => Some(e.to_string()),
             PluginState::Uninstalled => Some("uninstalled".into()),
         }
     }
@@ -222,7 +210,8 @@ impl PluginManager {
         for (id, why) in &plan.excluded {
             let m = &manifests[id];
             report.failed.push((id.clone(), why.clone()));
-            self.insert(id, m, PluginState::Failed(why.clone()));
+            let reason = why.clone();
+            self.insert(id, m, PluginState::Failed(LoadError::Dependency { reason }));
         }
         // Compiling and snapshotting (the slow part, with no side effects) runs
         // in parallel; migrations and activation then go in dependency order.
@@ -235,7 +224,7 @@ impl PluginManager {
                 stored.is_ok_and(|s| !s.uninstalled && !s.disabled)
             })
             .collect();
-        let mut compiled: BTreeMap<String, Result<LoadedPlugin, String>> = self
+        let mut compiled: BTreeMap<String, Result<LoadedPlugin, LoadError>> = self
             .compile_all(&wanted)
             .into_iter()
             .zip(&wanted)
@@ -254,7 +243,9 @@ impl PluginManager {
             } else if stored.disabled {
                 PluginState::Disabled(stored.reason)
             } else if !deps_ok {
-                PluginState::Failed("a dependency failed to load".into())
+                PluginState::Failed(LoadError::Dependency {
+                    reason: "a dependency failed to load".into(),
+                })
             } else {
                 let loaded = compiled.remove(id).unwrap_or_else(|| self.compile(m));
                 match self.activate(m, loaded) {
@@ -267,7 +258,7 @@ impl PluginManager {
                 PluginState::Disabled(_) | PluginState::Uninstalled => {
                     report.disabled.push(id.clone())
                 }
-                PluginState::Failed(why) => report.failed.push((id.clone(), why.clone())),
+                PluginState::Failed(why) => report.failed.push((id.clone(), why.to_string())),
             }
             self.insert(id, m, state);
         }
@@ -347,24 +338,16 @@ impl PluginManager {
 
     /// The loaded plugin, if active.
     pub fn plugin(&self, id: &str) -> Result<Arc<LoadedPlugin>, CallError> {
-        match self.state(id) {
-            Some(PluginState::Active(p)) => Ok(p),
-            Some(PluginState::Disabled(_)) => Err(CallError::Unavailable {
-                plugin: id.to_string(),
-                reason: "it is disabled".into(),
-            }),
-            Some(PluginState::Uninstalled) => Err(CallError::Unavailable {
-                plugin: id.to_string(),
-                reason: "it is uninstalled".into(),
-            }),
-            Some(PluginState::Failed(why)) => Err(CallError::Unavailable {
-                plugin: id.to_string(),
-                reason: format!("it failed to load: {why}"),
-            }),
-            None => Err(CallError::Unavailable {
-                plugin: id.to_string(),
-                reason: "it is not installed".into(),
-            }),
-        }
+        let reason = match self.state(id) {
+            Some(PluginState::Active(p)) => return Ok(p),
+            Some(PluginState::Disabled(_)) => "it is disabled".to_string(),
+            Some(PluginState::Uninstalled) => "it is uninstalled".to_string(),
+            Some(PluginState::Failed(why)) => format!("it failed to load: {why}"),
+            None => "it is not installed".to_string(),
+        };
+        Err(CallError::before_call(
+            id,
+            CallErrorKind::Unavailable { reason },
+        ))
     }
 }

@@ -65,105 +65,123 @@ pub enum LoadError {
     },
 }
 
-/// Why one call into a plugin failed. Only that call fails: the next one runs.
+/// Why one call into a plugin failed: which plugin, which handler, and what
+/// happened. Only that call fails: the next one runs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
+#[error("{}", self.describe())]
+pub struct CallError {
+    /// The plugin id.
+    pub plugin: String,
+    /// The hook or route handler; `None` when the call never reached one (no
+    /// instance could be created, or the plugin is not available).
+    pub handler: Option<String>,
+    /// What happened.
+    pub kind: CallErrorKind,
+}
+
+/// What went wrong in a [`CallError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallErrorKind {
     /// The plugin returned an error (or threw).
-    #[error("plugin {plugin} failed in `{hook}`: {error}")]
     Plugin {
-        /// The plugin id.
-        plugin: String,
-        /// The hook or route handler.
-        hook: String,
         /// What the plugin returned.
         error: HostError,
     },
     /// The call ran past its deadline and was stopped.
-    #[error(
-        "plugin {plugin} timed out in `{hook}` after {timeout_ms} ms (timeout_ms in [permissions])"
-    )]
     Timeout {
-        /// The plugin id.
-        plugin: String,
-        /// The hook or route handler.
-        hook: String,
         /// The deadline.
         timeout_ms: u64,
     },
     /// The server took the database writer turn back from the call, which held
     /// it (in a transaction) while a core write waited.
-    #[error(
-        "plugin {plugin} was stopped in `{hook}`: it held the database write lock while the server needed to write; its transaction was rolled back (keep transactions short)"
-    )]
-    Preempted {
-        /// The plugin id.
-        plugin: String,
-        /// The hook or route handler.
-        hook: String,
-    },
+    Preempted,
     /// The instance needed more memory than its cap.
-    #[error(
-        "plugin {plugin} ran out of memory in `{hook}` (limit {limit_mb} MiB, max_memory_mb in [permissions])"
-    )]
     OutOfMemory {
-        /// The plugin id.
-        plugin: String,
-        /// The hook or route handler.
-        hook: String,
         /// The cap.
         limit_mb: u64,
     },
     /// The instance exhausted its stack (unbounded recursion).
-    #[error("plugin {plugin} overflowed its stack in `{hook}` (unbounded recursion?)")]
-    StackOverflow {
-        /// The plugin id.
-        plugin: String,
-        /// The hook or route handler.
-        hook: String,
-    },
+    StackOverflow,
     /// The instance trapped (a panic, `unreachable`, a bad memory access).
-    #[error("plugin {plugin} crashed in `{hook}`: {message}")]
     Trap {
-        /// The plugin id.
-        plugin: String,
-        /// The hook or route handler.
-        hook: String,
         /// The trap and the top of the wasm backtrace.
         message: String,
     },
     /// A new instance could not be created.
-    #[error("plugin {plugin}: cannot create an instance: {message}")]
     Instantiate {
-        /// The plugin id.
-        plugin: String,
         /// Why.
         message: String,
     },
     /// The plugin is not loaded or is disabled.
-    #[error("plugin {plugin} is not available: {reason}")]
     Unavailable {
-        /// The plugin id.
-        plugin: String,
         /// Why.
         reason: String,
     },
 }
 
 impl CallError {
+    /// A failure of `handler` of `plugin`.
+    pub fn new(plugin: &str, handler: &str, kind: CallErrorKind) -> CallError {
+        CallError {
+            plugin: plugin.to_string(),
+            handler: Some(handler.to_string()),
+            kind,
+        }
+    }
+
+    /// A failure before any handler ran (instantiation, availability).
+    pub fn before_call(plugin: &str, kind: CallErrorKind) -> CallError {
+        CallError {
+            plugin: plugin.to_string(),
+            handler: None,
+            kind,
+        }
+    }
+
     /// Whether the call hit its deadline.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, CallError::Timeout { .. })
+        matches!(self.kind, CallErrorKind::Timeout { .. })
     }
 
     /// Whether the plugin was refused a permission.
     pub fn is_denied(&self) -> bool {
         matches!(
-            self,
-            CallError::Plugin {
-                error: HostError::Denied(_),
-                ..
+            self.kind,
+            CallErrorKind::Plugin {
+                error: HostError::Denied(_)
             }
         )
+    }
+
+    fn describe(&self) -> String {
+        let plugin = &self.plugin;
+        let hook = self.handler.as_deref().unwrap_or("?");
+        match &self.kind {
+            CallErrorKind::Plugin { error } => {
+                format!("plugin {plugin} failed in `{hook}`: {error}")
+            }
+            CallErrorKind::Timeout { timeout_ms } => format!(
+                "plugin {plugin} timed out in `{hook}` after {timeout_ms} ms (timeout_ms in [permissions])"
+            ),
+            CallErrorKind::Preempted => format!(
+                "plugin {plugin} was stopped in `{hook}`: it held the database write lock while the server needed to write; its transaction was rolled back (keep transactions short)"
+            ),
+            CallErrorKind::OutOfMemory { limit_mb } => format!(
+                "plugin {plugin} ran out of memory in `{hook}` (limit {limit_mb} MiB, max_memory_mb in [permissions])"
+            ),
+            CallErrorKind::StackOverflow => {
+                format!("plugin {plugin} overflowed its stack in `{hook}` (unbounded recursion?)")
+            }
+            CallErrorKind::Trap { message } => {
+                format!("plugin {plugin} crashed in `{hook}`: {message}")
+            }
+            CallErrorKind::Instantiate { message } => {
+                format!("plugin {plugin}: cannot create an instance: {message}")
+            }
+            CallErrorKind::Unavailable { reason } => {
+                format!("plugin {plugin} is not available: {reason}")
+            }
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! Either way, an instance that traps, times out or runs out of memory is
 //! discarded; the next call gets a new one.
 
-use super::error::{CallError, CallFailure, Preempted};
+use super::error::{CallError, CallErrorKind, CallFailure, Preempted};
 use super::metrics::Metrics;
 use super::state::HostState;
 use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
@@ -205,13 +205,14 @@ impl LoadedPlugin {
         // Instantiation (a component's start functions) gets the call's limits.
         store.data_mut().call = CallState::new("<instantiate>", self.limits.timeout, 0);
         store.set_epoch_deadline(1);
-        let plugin = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| CallError::Instantiate {
-                plugin: self.ctx.id.clone(),
-                message: format!("{e:#}"),
-            })?;
+        let plugin = self.pre.instantiate(&mut store).map_err(|e| {
+            CallError::before_call(
+                &self.ctx.id,
+                CallErrorKind::Instantiate {
+                    message: format!("{e:#}"),
+                },
+            )
+        })?;
         Ok(Live { store, plugin })
     }
 
@@ -301,14 +302,16 @@ impl LoadedPlugin {
     ) -> (Result<CallOutcome<T>, CallFailure>, bool) {
         match result {
             Ok(Ok(value)) if value.size() > MAX_RESULT_BYTES => {
-                let error = CallError::Plugin {
-                    plugin: self.ctx.id.clone(),
-                    hook: hook.to_string(),
-                    error: HostError::Limit(format!(
-                        "the handler returned {} bytes; the limit is {MAX_RESULT_BYTES}",
-                        value.size()
-                    )),
-                };
+                let error = CallError::new(
+                    &self.ctx.id,
+                    hook,
+                    CallErrorKind::Plugin {
+                        error: HostError::Limit(format!(
+                            "the handler returned {} bytes; the limit is {MAX_RESULT_BYTES}",
+                            value.size()
+                        )),
+                    },
+                );
                 (
                     Err(CallFailure {
                         error,
@@ -333,11 +336,13 @@ impl LoadedPlugin {
                 let error = if memory_refused {
                     self.out_of_memory(hook)
                 } else {
-                    CallError::Plugin {
-                        plugin: self.ctx.id.clone(),
-                        hook: hook.to_string(),
-                        error: HostError::from(e),
-                    }
+                    CallError::new(
+                        &self.ctx.id,
+                        hook,
+                        CallErrorKind::Plugin {
+                            error: HostError::from(e),
+                        },
+                    )
                 };
                 let logs = call.logs;
                 (Err(CallFailure { error, logs }), false)
@@ -351,33 +356,31 @@ impl LoadedPlugin {
     }
 
     fn classify(&self, hook: &str, trap: wasmtime::Error, memory_refused: bool) -> CallError {
-        let plugin = self.ctx.id.clone();
-        let hook = hook.to_string();
-        if trap.downcast_ref::<Preempted>().is_some() {
-            return CallError::Preempted { plugin, hook };
-        }
-        match trap.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => CallError::Timeout {
-                plugin,
-                hook,
-                timeout_ms: self.limits.timeout.as_millis() as u64,
-            },
-            Some(Trap::StackOverflow) => CallError::StackOverflow { plugin, hook },
-            _ if memory_refused => self.out_of_memory(&hook),
-            _ => CallError::Trap {
-                plugin,
-                hook,
-                message: trap_message(&trap),
-            },
-        }
+        let kind = if trap.downcast_ref::<Preempted>().is_some() {
+            CallErrorKind::Preempted
+        } else {
+            match trap.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => CallErrorKind::Timeout {
+                    timeout_ms: self.limits.timeout.as_millis() as u64,
+                },
+                Some(Trap::StackOverflow) => CallErrorKind::StackOverflow,
+                _ if memory_refused => return self.out_of_memory(hook),
+                _ => CallErrorKind::Trap {
+                    message: trap_message(&trap),
+                },
+            }
+        };
+        CallError::new(&self.ctx.id, hook, kind)
     }
 
     fn out_of_memory(&self, hook: &str) -> CallError {
-        CallError::OutOfMemory {
-            plugin: self.ctx.id.clone(),
-            hook: hook.to_string(),
-            limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
-        }
+        CallError::new(
+            &self.ctx.id,
+            hook,
+            CallErrorKind::OutOfMemory {
+                limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
+            },
+        )
     }
 }
 

@@ -18,10 +18,10 @@ mod snapshot;
 mod state;
 mod wasi;
 
-pub use error::{CallError, CallFailure, LoadError};
+pub use error::{CallError, CallErrorKind, CallFailure, LoadError};
 pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, MAX_RESULT_BYTES};
 pub use metrics::{HandlerMetrics, Metrics};
-pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, collect_sources};
+pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, SourceError, collect_sources};
 pub use state::HostState;
 
 use crate::host_api::bindings::PluginPre;
@@ -99,14 +99,6 @@ impl Runtime {
         self.linker
             .instantiate_pre(component)
             .and_then(PluginPre::new)
-    }
-
-    /// Checks that a compiled component fits the `plugin` world: it imports
-    /// nothing the host lacks and exports `guest`.
-    pub fn link_check(&self, component: &Component) -> Result<(), String> {
-        self.link(component)
-            .map(|_| ())
-            .map_err(|e| format!("does not fit the raisfast:plugin@0.1.0 `plugin` world: {e:#}"))
     }
 
     /// Refuses limits above the operator's ceilings (`[runtime] max_memory_mb`

@@ -39,9 +39,40 @@ pub struct Snapshot {
     pub handlers: Vec<String>,
 }
 
+/// Why a script plugin's sources could not be collected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// A directory or file could not be read.
+    #[error("{path}: {message}")]
+    Unreadable {
+        /// The directory or file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// One file is over [`MAX_SOURCE_FILE`].
+    #[error("{file} is {len} bytes; a source file may have at most {MAX_SOURCE_FILE}")]
+    FileTooLarge {
+        /// The file, relative to the plugin directory.
+        file: String,
+        /// Its size.
+        len: u64,
+    },
+    /// All files together are over [`MAX_SOURCE_TOTAL`].
+    #[error("the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes")]
+    TooLarge,
+}
+
 /// The plugin's source files: every file with the runtime's extension under
 /// `dir` (hidden directories skipped), as `/`-separated relative paths.
-pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Vec<(String, String)>, String> {
+pub fn collect_sources(
+    dir: &Path,
+    kind: RuntimeKind,
+) -> Result<Vec<(String, String)>, SourceError> {
+    let unreadable = |path: &Path, e: &dyn std::fmt::Display| SourceError::Unreadable {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
     let exts: &[&str] = match kind {
         RuntimeKind::Js => &["js", "mjs", "json"],
         RuntimeKind::Lua => &["lua"],
@@ -52,12 +83,12 @@ pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Vec<(String, Str
     let mut total = 0u64;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        let entries = std::fs::read_dir(&d).map_err(|e| unreadable(&d, &e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| e.to_string())?;
+            let entry = entry.map_err(|e| unreadable(&d, &e))?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().to_string();
-            let ft = entry.file_type().map_err(|e| e.to_string())?;
+            let ft = entry.file_type().map_err(|e| unreadable(&path, &e))?;
             if name.starts_with('.') || name == "node_modules" || name == "target" {
                 continue;
             }
@@ -68,25 +99,26 @@ pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Vec<(String, Str
                     .extension()
                     .is_some_and(|e| exts.contains(&e.to_str().unwrap_or("")))
             {
-                let len = entry.metadata().map_err(|e| e.to_string())?.len();
+                let len = entry.metadata().map_err(|e| unreadable(&path, &e))?.len();
                 let rel = path
                     .strip_prefix(dir)
                     .unwrap_or(&path)
                     .to_string_lossy()
                     .replace('\\', "/");
                 if len > MAX_SOURCE_FILE {
-                    return Err(format!(
-                        "{rel} is {len} bytes; a source file may have at most {MAX_SOURCE_FILE}"
-                    ));
+                    return Err(SourceError::FileTooLarge { file: rel, len });
                 }
                 total += len;
                 if total > MAX_SOURCE_TOTAL {
-                    return Err(format!(
-                        "the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes"
-                    ));
+                    return Err(SourceError::TooLarge);
                 }
-                let text = crate::plugin_dir::read_to_string(dir, Path::new(&rel))
-                    .map_err(|e| format!("{rel}: {e}"))?;
+                let text =
+                    crate::plugin_dir::read_to_string(dir, Path::new(&rel)).map_err(|e| {
+                        SourceError::Unreadable {
+                            path: rel.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 out.push((rel, text));
             }
         }

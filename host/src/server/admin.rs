@@ -157,6 +157,9 @@ fn manager_error(e: crate::manager::ManagerError) -> ApiError {
             ApiError::new(404, "not_found", format!("no plugin `{id}`"), None)
         }
         crate::manager::ManagerError::Load(why) => {
+            ApiError::new(422, "plugin_load_failed", why.to_string(), None)
+        }
+        crate::manager::ManagerError::IdTaken(why) => {
             ApiError::new(422, "plugin_load_failed", why, None)
         }
         crate::manager::ManagerError::Store(e) => {

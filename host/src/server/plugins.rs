@@ -13,7 +13,7 @@ use crate::host_api::bindings::raisfast::plugin::types::{
 use crate::manager::PluginState;
 use crate::manifest::{Method, RouteAuth};
 use crate::routes::Lookup;
-use crate::runtime::CallError;
+use crate::runtime::{CallError, CallErrorKind};
 use poem::web::{Data, Path};
 use poem::{Body, Request, Response, handler};
 use std::sync::Arc;
@@ -284,22 +284,20 @@ fn overloaded(e: &super::slots::Overloaded) -> Response {
 /// plugin named, no internals (the details are in the server's log).
 fn failed(plugin: &str, e: &CallError) -> Response {
     let generic = format!("plugin {plugin} failed to handle the request");
-    match e {
-        CallError::Plugin {
+    match &e.kind {
+        CallErrorKind::Plugin {
             error: HostError::NotFound,
-            ..
         } => response(404, "not_found", "not found", Some(plugin)),
-        CallError::Plugin {
+        CallErrorKind::Plugin {
             error: HostError::Invalid(m),
-            ..
         } => response(400, "invalid", m, Some(plugin)),
-        CallError::Timeout { .. } => response(
+        CallErrorKind::Timeout { .. } => response(
             504,
             "plugin_timeout",
             &format!("plugin {plugin} did not answer in time"),
             Some(plugin),
         ),
-        CallError::Unavailable { reason, .. } => response(
+        CallErrorKind::Unavailable { reason } => response(
             503,
             "plugin_unavailable",
             &format!("plugin {plugin} is not available: {reason}"),
