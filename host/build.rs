@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "src/cli/build/sysroot.rs"]
+#[path = "src/toolchain/sysroot.rs"]
 mod sysroot;
 
 const ENGINES: &[&str] = &["js", "lua", "rhai"];
@@ -26,7 +26,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", engines.join(p).display());
     }
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
-    println!("cargo:rerun-if-changed=src/cli/build/sysroot.rs");
+    println!("cargo:rerun-if-changed=src/toolchain/sysroot.rs");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let work = target_dir(&out).join("guest-engines");
     std::fs::create_dir_all(&work).unwrap();

@@ -143,7 +143,7 @@ pub fn rust_guest() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            raisfast::cli::build_plugin(
+            raisfast::toolchain::build_plugin(
                 &root().join("tests/plugins/tiny"),
                 Some(&root().join("target/test-guests")),
                 true,

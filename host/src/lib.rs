@@ -28,4 +28,5 @@ pub mod runtime;
 pub mod server;
 pub mod settings;
 pub mod storage;
+pub mod toolchain;
 pub mod watch;

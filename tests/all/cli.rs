@@ -380,7 +380,7 @@ fn check_names_a_handler_the_entry_lacks_in_every_runtime() {
         let from = file.parent().unwrap();
         let name = from.file_name().unwrap();
         let to = p.join(name);
-        raisfast::cli::build::sysroot::copy_dir(from, &to).unwrap();
+        raisfast::toolchain::sysroot::copy_dir(from, &to).unwrap();
         for generated in ["sdk", "target"] {
             let _ = std::fs::remove_dir_all(to.join(generated));
         }

@@ -7,7 +7,7 @@
 
 use crate::server_support::{Server, wait_until};
 use crate::support::root;
-use raisfast::cli::build::sysroot::copy_dir;
+use raisfast::toolchain::sysroot::copy_dir;
 use serde_json::json;
 use std::process::Command;
 use std::time::Duration;

@@ -194,7 +194,11 @@ fn many_memories(extra: usize) -> Vec<u8> {
             unreachable))"#
     );
     let core = wat::parse_str(&wat).unwrap();
-    raisfast::cli::componentize(&core, raisfast::cli::Adapter::Reactor).unwrap()
+    raisfast::toolchain::component::componentize(
+        &core,
+        raisfast::toolchain::component::Adapter::Reactor,
+    )
+    .unwrap()
 }
 
 #[test]

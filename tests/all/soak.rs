@@ -35,7 +35,7 @@ fn fresh_instances_leave_resident_memory_flat() {
     let h = Harness::new();
     let dir = h.plugin_dir().join("tiny");
     std::fs::create_dir_all(&dir).unwrap();
-    let wasm = raisfast::cli::build_plugin(
+    let wasm = raisfast::toolchain::build_plugin(
         &crate::support::root().join("tests/plugins/tiny"),
         Some(&crate::support::root().join("target/test-guests")),
         true,

@@ -43,7 +43,7 @@ pub fn guests() -> &'static Guests {
     GUESTS.get_or_init(|| {
         let target = root().join("target").join("test-guests");
         let build = |dir: PathBuf| {
-            raisfast::cli::build_plugin(&dir, Some(&target), true)
+            raisfast::toolchain::build_plugin(&dir, Some(&target), true)
                 .unwrap_or_else(|e| panic!("building {}: {e:#}", dir.display()))
         };
         Guests {

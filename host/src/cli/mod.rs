@@ -3,14 +3,11 @@
 //! Exit codes: 0 success; 1 the command ran and found errors (a plugin that
 //! fails `check`, a call that failed); 2 bad usage or an unusable setup.
 
-pub mod build;
+mod build;
 mod call;
 mod check;
 mod new;
 mod output;
-
-pub use build::build_plugin;
-pub use build::component::{Adapter, componentize};
 
 use crate::settings::Settings;
 use clap::{Args, Parser, Subcommand};

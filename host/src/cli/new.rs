@@ -1,7 +1,6 @@
 //! `raisfast plugin new`: a working plugin from a template, in each runtime.
 
 use super::GlobalArgs;
-use super::build;
 use crate::manifest::Manifest;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -178,9 +177,9 @@ description = "A new RaisFast plugin."
     // The SDK of a C, Zig or Go plugin, so that editors see it before the
     // first build (each build writes it again).
     match lang {
-        Language::C => build::component::write_c_bindings(&dir.join("sdk"))?,
-        Language::Zig => build::zig::write_sdk(dir)?,
-        Language::Go => build::go::write_sdk(dir)?,
+        Language::C => crate::toolchain::component::write_c_bindings(&dir.join("sdk"))?,
+        Language::Zig => crate::toolchain::zig::write_sdk(dir)?,
+        Language::Go => crate::toolchain::go::write_sdk(dir)?,
         _ => {}
     }
     if !lang.is_wasm() {

@@ -45,7 +45,7 @@ impl wit::Host for PluginHost<'_> {
             .map(|(k, v)| (truncate(k, 64), truncate(v, 1024)))
             .collect();
         let plugin = self.plugin.id.as_str();
-        let hook = self.call.hook.as_str();
+        let hook = self.call.handler.as_str();
         let extra = if fields.is_empty() {
             String::new()
         } else {

@@ -130,6 +130,42 @@ pub struct PluginContext {
     pub services: Arc<Services>,
 }
 
+impl PluginContext {
+    /// The context of plugin `id` with its grants and merged configuration:
+    /// its table prefix, VFS root and database access follow from the id and
+    /// the server's settings.
+    pub fn new(
+        id: &str,
+        grants: crate::manifest::grants::Grants,
+        config: serde_json::Value,
+        services: Arc<Services>,
+    ) -> PluginContext {
+        let settings = &services.settings;
+        let table_prefix = crate::manifest::grants::table_prefix(id);
+        let access = Arc::new(PluginAccess {
+            id: id.to_string(),
+            table_prefix: table_prefix.clone(),
+            grants: grants.db.clone(),
+            max_table_bytes: settings.database.max_plugin_bytes,
+            kv: crate::storage::KvQuota {
+                max_keys: settings.kv.max_keys,
+                max_bytes: settings.kv.max_total_bytes,
+            },
+            table_bytes: Default::default(),
+            kv_usage: Default::default(),
+        });
+        PluginContext {
+            id: id.to_string(),
+            table_prefix,
+            grants,
+            config,
+            vfs: vfs::PluginFs::new(settings.vfs_root(id)),
+            access,
+            services,
+        }
+    }
+}
+
 /// A log line written by a plugin during one call.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LogLine {
@@ -158,8 +194,8 @@ pub struct EmittedEvent {
 
 /// State kept for the length of one plugin call.
 pub struct CallState {
-    /// The hook (or route handler) being run.
-    pub hook: String,
+    /// The handler being run (of a hook, event, route or cron job).
+    pub handler: String,
     /// When the call must end.
     pub deadline: Instant,
     /// Depth of this call in a chain of events (0 for a direct call).
@@ -183,10 +219,10 @@ pub struct CallState {
 }
 
 impl CallState {
-    /// State for a call of `hook` that must end within `timeout`.
-    pub fn new(hook: &str, timeout: Duration, event_depth: u32) -> CallState {
+    /// State for a call of `handler` that must end within `timeout`.
+    pub fn new(handler: &str, timeout: Duration, event_depth: u32) -> CallState {
         CallState {
-            hook: hook.to_string(),
+            handler: handler.to_string(),
             deadline: Instant::now() + timeout,
             event_depth,
             db: None,

@@ -58,7 +58,7 @@ impl PluginHost<'_> {
     pub fn done<T>(&mut self, r: Result<T, HostError>) -> Result<T, WitError> {
         if let Err(HostError::Denied(msg)) = &r {
             self.call.denials += 1;
-            tracing::warn!(plugin = %self.plugin.id, hook = %self.call.hook, "denied: {msg}");
+            tracing::warn!(plugin = %self.plugin.id, hook = %self.call.handler, "denied: {msg}");
         }
         r.map_err(WitError::from)
     }
@@ -81,4 +81,49 @@ pub fn add_to_linker<T: PluginHostView>(linker: &mut Linker<T>) -> wasmtime::Res
     super::log::add_to_linker(linker)?;
     super::ids::add_to_linker(linker)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host_api::bindings::raisfast::plugin::{kv, log, vfs};
+    use crate::host_api::{PluginContext, Services};
+    use crate::manifest::grants::Grants;
+    use crate::settings::Settings;
+    use serde_json::Value;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// A capability runs on a context and a call state alone: no engine, no
+    /// store, no component.
+    #[test]
+    fn capabilities_run_on_the_view_without_a_store() {
+        let tmp = tempfile::tempdir().unwrap();
+        let settings = Arc::new(Settings {
+            data_dir: tmp.path().join("data"),
+            ..Settings::default()
+        });
+        std::fs::create_dir_all(&settings.data_dir).unwrap();
+        let db = crate::storage::open(&settings.database_path()).unwrap();
+        let services = Services::new(Arc::clone(&settings), db);
+        let ctx = PluginContext::new("com.example.view", Grants::default(), Value::Null, services);
+        let mut call = CallState::new("handler", Duration::from_secs(5), 0);
+        let mut host = PluginHost {
+            plugin: &ctx,
+            call: &mut call,
+        };
+
+        log::Host::log(&mut host, log::Level::Info, "hello".into(), vec![]);
+        kv::Host::set(&mut host, "k".into(), "[1,2]".into(), None).unwrap();
+        assert_eq!(
+            kv::Host::get(&mut host, "k".into()).unwrap().as_deref(),
+            Some("[1,2]")
+        );
+        // Not granted `vfs = ["write"]`: denied, and the denial counted.
+        let denied = vfs::Host::write(&mut host, "a.txt".into(), b"x".to_vec());
+        assert!(matches!(denied, Err(WitError::Denied(_))), "{denied:?}");
+        assert_eq!(call.logs.len(), 1);
+        assert_eq!(call.logs[0].message, "hello");
+        assert_eq!(call.denials, 1);
+    }
 }

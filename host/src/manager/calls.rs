@@ -29,29 +29,29 @@ impl PluginManager {
         }
     }
 
-    /// Calls handler `hook` of plugin `id` with a JSON payload.
+    /// Calls `handler` of plugin `id` with a JSON payload.
     pub fn call_hook(
         &self,
         id: &str,
-        hook: &str,
+        handler: &str,
         payload: &str,
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
-        self.call_hook_at(id, hook, payload, 0, Cause::Direct)
+        self.call_hook_at(id, handler, payload, 0, Cause::Direct)
     }
 
-    /// Calls handler `hook` of plugin `id` at `depth` in an event chain, on
+    /// Calls `handler` of plugin `id` at `depth` in an event chain, on
     /// behalf of `cause` (which decides whether a failure counts toward
     /// auto-disable: see [`Cause`]).
     pub fn call_hook_at(
         &self,
         id: &str,
-        hook: &str,
+        handler: &str,
         payload: &str,
         depth: u32,
         cause: Cause,
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
         let p = self.plugin(id)?;
-        self.call_loaded(id, &p, hook, payload, depth, cause)
+        self.call_loaded(id, &p, handler, payload, depth, cause)
     }
 
     /// Calls `handler` of `plugin` (loaded as `id`) as found earlier, such as

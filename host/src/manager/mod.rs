@@ -5,8 +5,8 @@
 //! A plugin that cannot load (a broken manifest, a missing dependency, a
 //! component that does not link) is kept out with its reason; the others load.
 
-mod build;
 mod calls;
+mod compile;
 mod discover;
 mod error;
 mod health;

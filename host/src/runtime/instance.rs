@@ -140,10 +140,10 @@ impl LoadedPlugin {
 
     /// Whether the plugin handles `hook`: it exports a handler of that name,
     /// or (a wasm plugin) it may handle anything.
-    pub fn exports(&self, hook: &str) -> bool {
+    pub fn exports(&self, handler: &str) -> bool {
         self.handlers
             .as_ref()
-            .is_none_or(|h| h.iter().any(|n| n == hook))
+            .is_none_or(|h| h.iter().any(|n| n == handler))
     }
 
     /// The plugin id.
@@ -164,13 +164,13 @@ impl LoadedPlugin {
     /// Runs `handle(hook, payload)`: a hook, event, cron job or lifecycle call.
     pub fn call_hook(
         &self,
-        hook: &str,
+        handler: &str,
         payload: &str,
         event_depth: u32,
     ) -> Result<CallOutcome<Option<String>>, CallFailure> {
-        self.call(hook, event_depth, |store, p| {
+        self.call(handler, event_depth, |store, p| {
             p.raisfast_plugin_guest()
-                .call_handle(store, hook, &payload.to_string())
+                .call_handle(store, handler, &payload.to_string())
         })
     }
 
@@ -231,15 +231,15 @@ impl LoadedPlugin {
 
     fn call<T: ResultSize>(
         &self,
-        hook: &str,
+        handler: &str,
         event_depth: u32,
         f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
     ) -> Result<CallOutcome<T>, CallFailure> {
         if self.slots.is_empty() {
             match self.instantiate() {
-                Ok(mut live) => self.run(&mut live, hook, event_depth, f).0,
+                Ok(mut live) => self.run(&mut live, handler, event_depth, f).0,
                 Err(e) => {
-                    self.metrics.record(hook, Duration::ZERO, 0, Some(&e));
+                    self.metrics.record(handler, Duration::ZERO, 0, Some(&e));
                     Err(e.into())
                 }
             }
@@ -249,13 +249,13 @@ impl LoadedPlugin {
                 match self.instantiate() {
                     Ok(live) => *guard = Some(live),
                     Err(e) => {
-                        self.metrics.record(hook, Duration::ZERO, 0, Some(&e));
+                        self.metrics.record(handler, Duration::ZERO, 0, Some(&e));
                         return Err(e.into());
                     }
                 }
             }
             let live = guard.as_mut().expect("filled above");
-            let (result, poisoned) = self.run(live, hook, event_depth, f);
+            let (result, poisoned) = self.run(live, handler, event_depth, f);
             if poisoned {
                 // A trapped instance must never run again.
                 *guard = None;
@@ -268,13 +268,13 @@ impl LoadedPlugin {
     fn run<T: ResultSize>(
         &self,
         live: &mut Live,
-        hook: &str,
+        handler: &str,
         event_depth: u32,
         f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
     ) -> (Result<CallOutcome<T>, CallFailure>, bool) {
         let started = Instant::now();
         let data = live.store.data_mut();
-        data.call = CallState::new(hook, self.limits.timeout, event_depth);
+        data.call = CallState::new(handler, self.limits.timeout, event_depth);
         data.limiter.memory_refused = false;
         live.store.set_epoch_deadline(1);
         let result = f(&mut live.store, &live.plugin);
@@ -285,16 +285,17 @@ impl LoadedPlugin {
         );
         let denials = call.denials;
         let memory_refused = live.store.data().limiter.memory_refused;
-        let (result, poisoned) = self.outcome(hook, result, call, memory_refused, started);
+        let (result, poisoned) = self.outcome(handler, result, call, memory_refused, started);
         let error = result.as_ref().err().map(|f| &f.error);
-        self.metrics.record(hook, started.elapsed(), denials, error);
+        self.metrics
+            .record(handler, started.elapsed(), denials, error);
         (result, poisoned)
     }
 
     /// The call's outcome, and whether its instance must be discarded.
     fn outcome<T: ResultSize>(
         &self,
-        hook: &str,
+        handler: &str,
         result: GuestResult<T>,
         call: CallState,
         memory_refused: bool,
@@ -304,7 +305,7 @@ impl LoadedPlugin {
             Ok(Ok(value)) if value.size() > MAX_RESULT_BYTES => {
                 let error = CallError::new(
                     &self.ctx.id,
-                    hook,
+                    handler,
                     CallErrorKind::Plugin {
                         error: HostError::Limit(format!(
                             "the handler returned {} bytes; the limit is {MAX_RESULT_BYTES}",
@@ -334,11 +335,11 @@ impl LoadedPlugin {
                 // An engine that survives a refused allocation (QuickJS throws
                 // "out of memory") still failed for lack of memory.
                 let error = if memory_refused {
-                    self.out_of_memory(hook)
+                    self.out_of_memory(handler)
                 } else {
                     CallError::new(
                         &self.ctx.id,
-                        hook,
+                        handler,
                         CallErrorKind::Plugin {
                             error: HostError::from(e),
                         },
@@ -348,14 +349,14 @@ impl LoadedPlugin {
                 (Err(CallFailure { error, logs }), false)
             }
             Err(trap) => {
-                let error = self.classify(hook, trap, memory_refused);
+                let error = self.classify(handler, trap, memory_refused);
                 let logs = call.logs;
                 (Err(CallFailure { error, logs }), true)
             }
         }
     }
 
-    fn classify(&self, hook: &str, trap: wasmtime::Error, memory_refused: bool) -> CallError {
+    fn classify(&self, handler: &str, trap: wasmtime::Error, memory_refused: bool) -> CallError {
         let kind = if trap.downcast_ref::<Preempted>().is_some() {
             CallErrorKind::Preempted
         } else {
@@ -364,19 +365,19 @@ impl LoadedPlugin {
                     timeout_ms: self.limits.timeout.as_millis() as u64,
                 },
                 Some(Trap::StackOverflow) => CallErrorKind::StackOverflow,
-                _ if memory_refused => return self.out_of_memory(hook),
+                _ if memory_refused => return self.out_of_memory(handler),
                 _ => CallErrorKind::Trap {
                     message: trap_message(&trap),
                 },
             }
         };
-        CallError::new(&self.ctx.id, hook, kind)
+        CallError::new(&self.ctx.id, handler, kind)
     }
 
-    fn out_of_memory(&self, hook: &str) -> CallError {
+    fn out_of_memory(&self, handler: &str) -> CallError {
         CallError::new(
             &self.ctx.id,
-            hook,
+            handler,
             CallErrorKind::OutOfMemory {
                 limit_mb: (self.limits.max_memory_bytes / (1024 * 1024)) as u64,
             },

@@ -8,12 +8,12 @@
 //! (a resource limiter) and a stack limit; breaking one fails that call only.
 
 mod cache;
-mod engine;
-pub mod engines;
+mod engine_config;
 mod error;
 mod incremental;
 mod instance;
 mod metrics;
+pub mod script_engines;
 mod snapshot;
 mod state;
 mod wasi;
@@ -54,8 +54,8 @@ impl Runtime {
             Some(d) => incremental::FunctionCache::on_disk(d.join("functions")),
             None => incremental::FunctionCache::in_memory(),
         });
-        let (engine, pooling) = engine::build(rs, &functions)?;
-        engine::start_ticker(&engine, rs.epoch_tick_ms);
+        let (engine, pooling) = engine_config::build(rs, &functions)?;
+        engine_config::start_ticker(&engine, rs.epoch_tick_ms);
         let mut linker = Linker::new(&engine);
         // Components built for wasm32-wasip2 import WASI even when unused: the
         // context is empty (no files, no environment, no network), and no

@@ -10,7 +10,7 @@
 
 use super::error::LoadError;
 use super::state::HostState;
-use super::{Limits, Runtime, engines};
+use super::{Limits, Runtime, script_engines};
 use crate::host_api::bindings::engine_world::ScriptEngine;
 use crate::host_api::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
 use crate::host_api::{CallState, HostError, PluginContext};
@@ -144,7 +144,7 @@ impl Runtime {
             message,
         };
         let engine_wasm =
-            engines::component(kind).ok_or_else(|| fail("not a script runtime".into()))?;
+            script_engines::component(kind).ok_or_else(|| fail("not a script runtime".into()))?;
         let key = cache_key(kind, entry, files, &ctx.config);
         let cached = self.snapshot_dir().map(|d| d.join(format!("{key}.wasm")));
         if let Some(path) = &cached
@@ -236,7 +236,7 @@ fn cache_key(
     config: &serde_json::Value,
 ) -> String {
     let mut h = Sha256::new();
-    h.update(engines::hash(kind));
+    h.update(script_engines::hash(kind));
     h.update(env!("CARGO_PKG_VERSION"));
     h.update(entry);
     for (path, text) in files {

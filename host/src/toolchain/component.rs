@@ -16,36 +16,27 @@ use wit_parser::{Resolve, WorldId};
 
 /// The WIT package `raisfast:plugin@0.1.0`, file by file.
 const WIT: &[(&str, &str)] = &[
-    ("types.wit", include_str!("../../../../wit/0.1.0/types.wit")),
-    ("guest.wit", include_str!("../../../../wit/0.1.0/guest.wit")),
-    ("db.wit", include_str!("../../../../wit/0.1.0/db.wit")),
-    ("http.wit", include_str!("../../../../wit/0.1.0/http.wit")),
-    ("vfs.wit", include_str!("../../../../wit/0.1.0/vfs.wit")),
-    ("kv.wit", include_str!("../../../../wit/0.1.0/kv.wit")),
-    (
-        "config.wit",
-        include_str!("../../../../wit/0.1.0/config.wit"),
-    ),
-    (
-        "events.wit",
-        include_str!("../../../../wit/0.1.0/events.wit"),
-    ),
-    ("log.wit", include_str!("../../../../wit/0.1.0/log.wit")),
-    ("ids.wit", include_str!("../../../../wit/0.1.0/ids.wit")),
-    (
-        "worlds.wit",
-        include_str!("../../../../wit/0.1.0/worlds.wit"),
-    ),
+    ("types.wit", include_str!("../../../wit/0.1.0/types.wit")),
+    ("guest.wit", include_str!("../../../wit/0.1.0/guest.wit")),
+    ("db.wit", include_str!("../../../wit/0.1.0/db.wit")),
+    ("http.wit", include_str!("../../../wit/0.1.0/http.wit")),
+    ("vfs.wit", include_str!("../../../wit/0.1.0/vfs.wit")),
+    ("kv.wit", include_str!("../../../wit/0.1.0/kv.wit")),
+    ("config.wit", include_str!("../../../wit/0.1.0/config.wit")),
+    ("events.wit", include_str!("../../../wit/0.1.0/events.wit")),
+    ("log.wit", include_str!("../../../wit/0.1.0/log.wit")),
+    ("ids.wit", include_str!("../../../wit/0.1.0/ids.wit")),
+    ("worlds.wit", include_str!("../../../wit/0.1.0/worlds.wit")),
 ];
 
 /// The package declaration every file of [`WIT`] starts with.
 const PACKAGE: &str = "package raisfast:plugin@0.1.0;";
 
 /// The Zig SDK: canonical-ABI glue for the `plugin` world.
-pub const ZIG_SDK: &str = include_str!("../../../../sdk-zig/raisfast.zig");
+pub const ZIG_SDK: &str = include_str!("../../../sdk-zig/raisfast.zig");
 
 /// The Go SDK: canonical-ABI glue for the `plugin` world.
-pub const GO_SDK: &str = include_str!("../../../../sdk-go/raisfast.go");
+pub const GO_SDK: &str = include_str!("../../../sdk-go/raisfast.go");
 
 /// The WASI preview1 adapter for Go modules (see `go_adapter.wat`): the stock
 /// reactor adapter allocates its state through the module's `cabi_realloc` or

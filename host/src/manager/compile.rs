@@ -7,12 +7,10 @@
 //!   claimed, the migrations applied.
 
 use super::{LoadError, PluginManager};
-use crate::host_api::vfs::PluginFs;
 use crate::host_api::{self, PluginContext};
 use crate::manifest::grants::{Grants, is_protected, table_prefix};
 use crate::manifest::{LoadedManifest, RuntimeKind};
 use crate::runtime::{InstancePolicy, Limits, LoadedPlugin};
-use crate::storage::{KvQuota, PluginAccess};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -67,28 +65,12 @@ impl PluginManager {
     pub(super) fn compile(&self, m: &LoadedManifest) -> Result<LoadedPlugin, LoadError> {
         let manifest = &m.manifest;
         let id = manifest.id().to_string();
-        let grants = Grants::from_manifest(manifest);
-        let access = Arc::new(PluginAccess {
-            id: id.clone(),
-            table_prefix: table_prefix(&id),
-            grants: grants.db.clone(),
-            max_table_bytes: self.settings.database.max_plugin_bytes,
-            kv: KvQuota {
-                max_keys: self.settings.kv.max_keys,
-                max_bytes: self.settings.kv.max_total_bytes,
-            },
-            table_bytes: Default::default(),
-            kv_usage: Default::default(),
-        });
-        let ctx = Arc::new(PluginContext {
-            id: id.clone(),
-            table_prefix: table_prefix(&id),
-            grants,
-            config: host_api::config::merged(&manifest.config, &id, &self.settings),
-            vfs: PluginFs::new(self.settings.vfs_root(&id)),
-            access,
-            services: Arc::clone(&self.services),
-        });
+        let ctx = Arc::new(PluginContext::new(
+            &id,
+            Grants::from_manifest(manifest),
+            host_api::config::merged(&manifest.config, &id, &self.settings),
+            Arc::clone(&self.services),
+        ));
         let limits = Limits {
             timeout: Duration::from_millis(manifest.timeout_ms()),
             max_memory_bytes: manifest.max_memory_mb() as usize * 1024 * 1024,

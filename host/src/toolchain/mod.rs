@@ -1,5 +1,7 @@
-//! `raisfast plugin build`: builds a wasm plugin's sources into the component
-//! its manifest names (`plugin.wasm`).
+//! The plugin toolchain: builds a wasm plugin's sources into the component
+//! its manifest names (`plugin.wasm`). `raisfast plugin build` runs it, the
+//! host's build script lays out the wasm sysroot with [`sysroot`], and the
+//! tests build their guest plugins with it.
 //!
 //! - **Rust** (`Cargo.toml`): `cargo build --target wasm32-wasip2`.
 //! - **C** (`*.c`): bindings from wit-bindgen's C generator in `sdk/`, clang-22
@@ -17,67 +19,15 @@ mod rust;
 pub mod sysroot;
 pub mod zig;
 
-use super::GlobalArgs;
-use crate::manager::plugin_dirs;
 use crate::manifest::{Manifest, RuntimeKind};
-use clap::Args;
 use component::{Adapter, componentize};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
-
-/// Arguments of `plugin build`.
-#[derive(Debug, Args)]
-pub struct BuildArgs {
-    /// A plugin directory, or a directory of plugins (default: the plugin directory).
-    path: Option<PathBuf>,
-    /// Build directory: cargo's target directory for Rust (default: cargo's
-    /// choice); intermediate files under `raisfast/` for C and Zig (default:
-    /// `target/` in the plugin).
-    #[arg(long)]
-    target_dir: Option<PathBuf>,
-    /// Build without optimisations.
-    #[arg(long)]
-    debug: bool,
-}
+use std::process::Command;
 
 /// Whether `dir` holds the sources of a wasm plugin (not a script plugin).
-fn is_wasm_source_dir(dir: &Path) -> bool {
+pub fn is_wasm_source_dir(dir: &Path) -> bool {
     let runtime = plugin_key(dir, "runtime").ok().flatten();
     runtime.as_deref() == Some(RuntimeKind::Wasm.as_str()) && Language::detect(dir).is_ok()
-}
-
-/// Builds every wasm plugin found; exit code 1 if one fails.
-pub(super) fn build(global: &GlobalArgs, args: BuildArgs) -> anyhow::Result<ExitCode> {
-    let settings = global.settings()?;
-    let root = args.path.unwrap_or(settings.plugin_dir);
-    let mut failed = 0;
-    let mut built = 0;
-    for dir in plugin_dirs(&root)? {
-        if !is_wasm_source_dir(&dir) {
-            continue;
-        }
-        match build_plugin(&dir, args.target_dir.as_deref(), !args.debug) {
-            Ok(out) => {
-                built += 1;
-                println!("built {}", out.display());
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: {}: {e}", dir.display());
-            }
-        }
-    }
-    if built + failed == 0 {
-        println!(
-            "no wasm plugin sources (Cargo.toml, go.mod, main.zig or *.c beside manifest.toml) under {}",
-            root.display()
-        );
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 /// Builds the wasm plugin in `dir` and writes the component to the manifest's
