@@ -5,11 +5,15 @@
 use crate::support::root;
 use std::process::Command;
 
-/// The SDK functions of the engines' one table (guest-engines/common/src/sdk.rs).
+/// The SDK functions of the engines' one table (guest-engines/common/src/sdk/table.rs).
 fn sdk_functions() -> Vec<String> {
-    let src = std::fs::read_to_string(root().join("guest-engines/common/src/sdk.rs")).unwrap();
-    src.lines()
-        .filter_map(|l| l.trim().strip_prefix("f(\""))
+    let src =
+        std::fs::read_to_string(root().join("guest-engines/common/src/sdk/table.rs")).unwrap();
+    let table = src.split("pub const FUNCTIONS").nth(1).unwrap();
+    let table = table.split("\n];").next().unwrap();
+    table
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("name: \""))
         .map(|l| l.split('"').next().unwrap().to_string())
         .collect()
 }

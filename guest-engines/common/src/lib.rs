@@ -5,6 +5,7 @@
 //! - the SDK function table ([`sdk`]): every host function a script can call,
 //!   implemented once over the WIT imports, taking and returning JSON values;
 //! - route requests and responses as JSON ([`route`]), `ok` / `fail` included;
+//! - the load prologue ([`sources`]): the plugin's files and its entry;
 //! - fresh randomness for engines restored from a snapshot ([`random_seed`]).
 
 extern crate self as raisfast_engine;
@@ -56,6 +57,21 @@ pub fn random_seed() -> u64 {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("WASI randomness");
     u64::from_le_bytes(b)
+}
+
+/// The plugin's files by path and its entry's source: the prologue of every
+/// engine's `load`. Fails with `invalid` when the entry is not among them.
+pub fn sources(
+    entry: &str,
+    files: Vec<SourceFile>,
+) -> Result<(std::collections::HashMap<String, String>, String), Error> {
+    let files: std::collections::HashMap<String, String> =
+        files.into_iter().map(|f| (f.path, f.contents)).collect();
+    let source = files
+        .get(entry)
+        .cloned()
+        .ok_or_else(|| Error::Invalid(format!("entry {entry} is missing")))?;
+    Ok((files, source))
 }
 
 /// A plugin error: `failed` with the message.

@@ -176,12 +176,7 @@ struct Js;
 
 impl ScriptEngine for Js {
     fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error> {
-        let files: HashMap<String, String> =
-            files.into_iter().map(|f| (f.path, f.contents)).collect();
-        let source = files
-            .get(entry)
-            .cloned()
-            .ok_or_else(|| Error::Invalid(format!("entry {entry} is missing")))?;
+        let (files, source) = raisfast_engine::sources(entry, files)?;
         let runtime = Runtime::new().map_err(|e| failed(format!("QuickJS: {e}")))?;
         let plugin_files = PluginFiles(files);
         runtime.set_loader(plugin_files.clone(), plugin_files);

@@ -173,12 +173,7 @@ struct LuaEngine;
 
 impl ScriptEngine for LuaEngine {
     fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error> {
-        let files: HashMap<String, String> =
-            files.into_iter().map(|f| (f.path, f.contents)).collect();
-        let source = files
-            .get(entry)
-            .cloned()
-            .ok_or_else(|| Error::Invalid(format!("entry {entry} is missing")))?;
+        let (files, source) = raisfast_engine::sources(entry, files)?;
         let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
         let lua = Lua::new_with(libs, LuaOptions::default()).map_err(|e| failed(e.to_string()))?;
         install(&lua, files).map_err(|e| failed(e.to_string()))?;
