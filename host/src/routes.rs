@@ -22,15 +22,48 @@ pub struct RoutePattern {
 /// Longest accepted route path, in bytes.
 const MAX_PATH: usize = 512;
 
+/// Why a route path is not a valid pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// It does not start with `/`.
+    #[error("route path `{0}` must start with `/`")]
+    NoLeadingSlash(String),
+    /// It is longer than 512 bytes.
+    #[error("route path is longer than {MAX_PATH} bytes")]
+    TooLong,
+    /// It has `//` or ends with `/`.
+    #[error("route path `{0}` has an empty segment")]
+    EmptySegment(String),
+    /// A `:` segment is not followed by an identifier.
+    #[error("route parameter `{0}` must be `:` and an identifier")]
+    BadParam(String),
+    /// A parameter name is used twice.
+    #[error("route parameter `:{0}` appears twice")]
+    DuplicateParam(String),
+    /// A literal segment holds other characters.
+    #[error("route segment `{0}` may hold only letters, digits, `-`, `_`, `.`, `~`")]
+    BadSegment(String),
+}
+
+/// A route of a table that cannot be compiled: its index and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct RouteConflict {
+    /// The index of the route refused, in declaration order.
+    pub index: usize,
+    /// Why: a bad path, or the two routes a request could match alike.
+    pub reason: String,
+}
+
 impl RoutePattern {
     /// Parses a pattern: starts with `/`, segments of `A-Z a-z 0-9 - _ . ~`,
     /// or `:name` parameters (unique names, identifiers).
-    pub fn parse(path: &str) -> Result<RoutePattern, String> {
+    pub fn parse(path: &str) -> Result<RoutePattern, RouteError> {
         if !path.starts_with('/') {
-            return Err(format!("route path `{path}` must start with `/`"));
+            return Err(RouteError::NoLeadingSlash(path.to_string()));
         }
         if path.len() > MAX_PATH {
-            return Err(format!("route path is longer than {MAX_PATH} bytes"));
+            return Err(RouteError::TooLong);
         }
         let mut segments = Vec::new();
         let mut names = Vec::new();
@@ -39,19 +72,17 @@ impl RoutePattern {
                 if path == "/" {
                     break;
                 }
-                return Err(format!("route path `{path}` has an empty segment"));
+                return Err(RouteError::EmptySegment(path.to_string()));
             }
             if let Some(name) = seg.strip_prefix(':') {
                 let ident = !name.is_empty()
                     && !name.as_bytes()[0].is_ascii_digit()
                     && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if !ident {
-                    return Err(format!(
-                        "route parameter `{seg}` must be `:` and an identifier"
-                    ));
+                    return Err(RouteError::BadParam(seg.to_string()));
                 }
                 if names.contains(&name) {
-                    return Err(format!("route parameter `:{name}` appears twice"));
+                    return Err(RouteError::DuplicateParam(name.to_string()));
                 }
                 names.push(name);
                 segments.push(Segment::Param(name.to_string()));
@@ -63,9 +94,7 @@ impl RoutePattern {
             {
                 segments.push(Segment::Literal(seg.to_string()));
             } else {
-                return Err(format!(
-                    "route segment `{seg}` may hold only letters, digits, `-`, `_`, `.`, `~`"
-                ));
+                return Err(RouteError::BadSegment(seg.to_string()));
             }
         }
         Ok(RoutePattern { segments })
@@ -160,11 +189,14 @@ impl<M: Copy + Eq + Debug> RouteTable<M> {
     /// cannot tell apart (or a bad path).
     pub fn build<'a>(
         routes: impl IntoIterator<Item = (M, &'a str)>,
-    ) -> Result<RouteTable<M>, (usize, String)> {
+    ) -> Result<RouteTable<M>, RouteConflict> {
         let mut table = RouteTable::default();
         let mut paths: Vec<(M, String, String)> = Vec::new();
         for (index, (method, path)) in routes.into_iter().enumerate() {
-            let pattern = RoutePattern::parse(path).map_err(|e| (index, e))?;
+            let pattern = RoutePattern::parse(path).map_err(|e| RouteConflict {
+                index,
+                reason: e.to_string(),
+            })?;
             let router_path = pattern.router_path();
             let router = match table.methods.iter_mut().find(|(m, _)| *m == method) {
                 Some((_, r)) => r,
@@ -179,9 +211,9 @@ impl<M: Copy + Eq + Debug> RouteTable<M> {
                     .filter(|(m, _, _)| *m == method)
                     .find(|(_, rp, _)| e.to_string().contains(rp.as_str()))
                     .map(|(_, _, p)| p.clone());
-                return Err((
+                return Err(RouteConflict {
                     index,
-                    match other {
+                    reason: match other {
                         Some(o) => format!(
                             "route {:?} {path} conflicts with route {:?} {o}: a request could match either (a parameter must have the same name at the same place in every route)",
                             method, method
@@ -191,7 +223,7 @@ impl<M: Copy + Eq + Debug> RouteTable<M> {
                             method
                         ),
                     },
-                ));
+                });
             }
             paths.push((method, router_path, path.to_string()));
         }
@@ -283,8 +315,11 @@ mod tests {
         let e = RouteTable::build([(M::Get, "/a/:x"), (M::Get, "/a/:y")])
             .err()
             .unwrap();
-        assert_eq!(e.0, 1);
-        assert!(e.1.contains("/a/:y") && e.1.contains("/a/:x"), "{}", e.1);
+        assert_eq!(e.index, 1);
+        assert!(
+            e.reason.contains("/a/:y") && e.reason.contains("/a/:x"),
+            "{e}"
+        );
         // Different shapes are told apart.
         let t = RouteTable::build([(M::Get, "/a/:x"), (M::Get, "/a/:y/b")]).unwrap();
         assert_eq!(

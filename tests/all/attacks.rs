@@ -439,7 +439,7 @@ fn attacks() -> Vec<Attack> {
             "the operation is refused naming the plugin",
             |c, _| {
                 let env = Envelope::new("on_content_creating", json!({"title": "t"}));
-                match c.hooks.filter(&env, |_| Ok(())) {
+                match c.hooks.filter(&env, |_| Ok::<(), String>(())) {
                     Err(e) if e.plugin == "atk.js" && e.message.contains("timed out") => {
                         "the operation is refused naming the plugin".into()
                     }

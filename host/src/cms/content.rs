@@ -206,7 +206,8 @@ impl Cms {
             body,
             Some(user),
         );
-        self.hooks.filter(&env, |_| Ok(()))?;
+        self.hooks
+            .filter(&env, |_| Ok::<(), std::convert::Infallible>(()))?;
         self.db.delete_content(&c.id)?;
         self.after("on_content_deleted", &c, Some(user));
         Ok(())

@@ -61,10 +61,10 @@ impl Dispatcher {
     /// error naming it, unless its subscription says `on_error = "continue"`.
     /// A draft passes only through the filters of plugins granted drafts (the
     /// others see the item once it is published).
-    pub fn filter(
+    pub fn filter<E: std::fmt::Display>(
         &self,
         env: &Envelope,
-        check: impl Fn(&Value) -> Result<(), String>,
+        check: impl Fn(&Value) -> Result<(), E>,
     ) -> Result<Value, HookError> {
         let mut body = env.body.clone();
         for s in self

@@ -12,8 +12,9 @@ pub(super) fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
         let path = route.path.get_ref();
         let pattern = match crate::routes::RoutePattern::parse(path) {
             Ok(p) => p,
-            Err(msg) => {
-                r.errors.push(err(route.path.span(), "routes.path", msg));
+            Err(e) => {
+                r.errors
+                    .push(err(route.path.span(), "routes.path", e.to_string()));
                 continue;
             }
         };
@@ -34,14 +35,14 @@ pub(super) fn check_routes(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
     }
     // Routes the router cannot tell apart (a request could match either).
     if r.errors.is_empty()
-        && let Err((index, msg)) = crate::routes::RouteTable::build(
+        && let Err(conflict) = crate::routes::RouteTable::build(
             m.routes
                 .iter()
                 .map(|r| (r.method, r.path.get_ref().as_str())),
         )
     {
-        r.errors
-            .push(err(m.routes[index].path.span(), "routes.path", msg));
+        let span = m.routes[conflict.index].path.span();
+        r.errors.push(err(span, "routes.path", conflict.reason));
     }
 }
 
@@ -68,9 +69,9 @@ pub(super) fn check_cron(m: &Manifest, r: &mut Report, err: &mut ErrAt<'_>) {
                 format!("cron job `{}` is declared twice", job.name),
             ));
         }
-        if let Err(msg) = super::schedule::parse_schedule(job.schedule.get_ref()) {
+        if let Err(e) = super::schedule::parse_schedule(job.schedule.get_ref()) {
             r.errors.push(
-                err(job.schedule.span(), "cron.schedule", msg)
+                err(job.schedule.span(), "cron.schedule", e.to_string())
                     .with_help("5 fields `min hour day month weekday`, or 6 with seconds first"),
             );
         }

@@ -64,9 +64,16 @@ pub fn core_hook(name: &str) -> Option<&'static CoreHook> {
     CORE_HOOKS.iter().find(|h| h.name == name)
 }
 
+/// A hook or event name that breaks the rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid hook or event name `{0}`: use 1 to 64 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter"
+)]
+pub struct InvalidName(pub String);
+
 /// A hook or event name: 1 to 64 characters of `a-z 0-9 _ . : -`, starting
 /// with a letter.
-pub fn check_event_name(name: &str) -> Result<(), String> {
+pub fn check_event_name(name: &str) -> Result<(), InvalidName> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.as_bytes()[0].is_ascii_lowercase()
@@ -76,9 +83,7 @@ pub fn check_event_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "invalid hook or event name `{name}`: use 1 to 64 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter"
-        ))
+        Err(InvalidName(name.to_string()))
     }
 }
 

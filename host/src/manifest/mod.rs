@@ -24,7 +24,7 @@ pub mod schedule;
 mod validate;
 
 pub use error::{ManifestError, ManifestErrors, line_column, nearest};
-pub use validate::check_id;
+pub use validate::{InvalidId, check_id};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

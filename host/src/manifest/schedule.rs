@@ -5,13 +5,26 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
 
+/// A cron expression that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid cron expression `{expr}`: {reason}")]
+pub struct ScheduleError {
+    /// The expression.
+    pub expr: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 /// Parses a schedule; the error says what is wrong with it.
-pub fn parse_schedule(expr: &str) -> Result<Cron, String> {
+pub fn parse_schedule(expr: &str) -> Result<Cron, ScheduleError> {
     CronParser::builder()
         .seconds(Seconds::Optional)
         .build()
         .parse(expr)
-        .map_err(|e| format!("invalid cron expression `{expr}`: {e}"))
+        .map_err(|e| ScheduleError {
+            expr: expr.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 /// The first tick of `cron` strictly after `after`, in time zone `tz`.

@@ -87,8 +87,8 @@ pub(super) fn check(m: &Manifest, file: &Path, source: &str, dir: Option<&Path>)
     };
 
     let id = &m.plugin.id;
-    if let Err(msg) = check_id(id.get_ref()) {
-        r.errors.push(err(id.span(), "plugin.id", msg));
+    if let Err(e) = check_id(id.get_ref()) {
+        r.errors.push(err(id.span(), "plugin.id", e.to_string()));
     }
     let version = &m.plugin.version;
     if let Err(e) = semver::Version::parse(version.get_ref()) {
@@ -113,9 +113,9 @@ pub(super) fn check(m: &Manifest, file: &Path, source: &str, dir: Option<&Path>)
     check_entry(m, dir, &mut r, &mut err);
 
     for (dep, range) in &m.dependencies {
-        if let Err(msg) = check_id(dep) {
-            r.errors
-                .push(err(range.span(), &format!("dependencies.{dep}"), msg));
+        if let Err(e) = check_id(dep) {
+            let field = format!("dependencies.{dep}");
+            r.errors.push(err(range.span(), &field, e.to_string()));
         }
         if let Err(e) = semver::VersionReq::parse(range.get_ref()) {
             r.errors.push(
@@ -143,11 +143,16 @@ pub(super) fn check(m: &Manifest, file: &Path, source: &str, dir: Option<&Path>)
     r
 }
 
+/// A plugin id that is not reverse-DNS.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid plugin id `{0}`: expected a reverse-DNS id such as `com.example.my-plugin` (lowercase letters, digits and hyphens, at least two dot-separated segments)"
+)]
+pub struct InvalidId(pub String);
+
 /// A plugin id: reverse-DNS, at least two dot-separated segments of lowercase
 /// letters, digits and inner hyphens; at most 128 characters.
-pub fn check_id(id: &str) -> Result<(), String> {
-    let help = "expected a reverse-DNS id such as `com.example.my-plugin` \
-                (lowercase letters, digits and hyphens, at least two dot-separated segments)";
+pub fn check_id(id: &str) -> Result<(), InvalidId> {
     let segments: Vec<&str> = id.split('.').collect();
     let ok = id.len() <= 128
         && segments.len() >= 2
@@ -162,7 +167,7 @@ pub fn check_id(id: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid plugin id `{id}`: {help}"))
+        Err(InvalidId(id.to_string()))
     }
 }
 
@@ -331,13 +336,13 @@ fn check_hooks(m: &Manifest, file: &Path, source: &str, r: &mut Report) {
                 msg,
             ));
         }
-        if let Err(msg) = crate::manifest::hooks::check_event_name(name) {
+        if let Err(e) = crate::manifest::hooks::check_event_name(name) {
             r.errors.push(ManifestError::at(
                 file,
                 source,
                 span,
                 format!("hooks.{name}"),
-                msg,
+                e.to_string(),
             ));
             continue;
         }

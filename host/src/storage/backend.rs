@@ -1,4 +1,7 @@
-//! [`Storage`]: what the server keeps, as one interface a backend implements.
+//! [`Storage`]: what the server keeps, as one interface a backend implements,
+//! made of one trait per topic so that each backend module implements its
+//! topic in one place: [`UserStore`], [`ContentStore`], [`CommentStore`],
+//! [`PluginStore`], [`CronStore`].
 
 use super::StorageError;
 use super::records::{Comment, Content, ContentFilter, CronRun, Principal, StoredState, User};
@@ -19,12 +22,15 @@ pub enum CronClaim {
 
 /// Everything the server keeps. Implemented by each backend; the server
 /// holds an `Arc<dyn Storage>`.
-pub trait Storage: Send + Sync {
+pub trait Storage:
+    UserStore + ContentStore + CommentStore + PluginStore + CronStore + Send + Sync
+{
     /// Where the data is, for messages (a file path, a URL without password).
     fn location(&self) -> String;
+}
 
-    // Users and sessions.
-
+/// Users and their sessions.
+pub trait UserStore {
     /// Inserts a user with a password hash; [`StorageError::Taken`] when the
     /// username is taken.
     fn insert_user(&self, user: &User, password_hash: &str) -> Result<(), StorageError>;
@@ -46,9 +52,10 @@ pub trait Storage: Send + Sync {
     fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<Principal>, StorageError>;
     /// Closes a session.
     fn delete_session(&self, token_hash: &str) -> Result<(), StorageError>;
+}
 
-    // Content and comments.
-
+/// Content items.
+pub trait ContentStore {
     /// An item by id or slug.
     fn content(&self, id_or_slug: &str) -> Result<Option<Content>, StorageError>;
     /// Whether `slug` belongs to an item other than `except`.
@@ -59,6 +66,10 @@ pub trait Storage: Send + Sync {
     fn list_content(&self, f: &ContentFilter) -> Result<(u64, Vec<Content>), StorageError>;
     /// Deletes an item (its comments go with it).
     fn delete_content(&self, id: &str) -> Result<(), StorageError>;
+}
+
+/// Comments on content.
+pub trait CommentStore {
     /// Comments on an item, oldest first.
     fn comments(&self, content_id: &str) -> Result<Vec<Comment>, StorageError>;
     /// A comment by id.
@@ -67,9 +78,10 @@ pub trait Storage: Send + Sync {
     fn insert_comment(&self, c: &Comment) -> Result<(), StorageError>;
     /// Deletes a comment.
     fn delete_comment(&self, id: &str) -> Result<(), StorageError>;
+}
 
-    // Plugins: state, installs, table prefixes, data.
-
+/// What the server keeps about plugins, and their calls' database sessions.
+pub trait PluginStore {
     /// The stored state of a plugin (all off when never set).
     fn plugin_state(&self, plugin_id: &str) -> Result<StoredState, StorageError>;
     /// Records the state of a plugin.
@@ -89,8 +101,6 @@ pub trait Storage: Send + Sync {
     /// The plugin that owns `table` by its prefix, if any.
     fn table_owner(&self, table: &str) -> Option<String>;
 
-    // The plugin-facing database.
-
     /// Opens the SQL and KV session of one plugin call that must end at
     /// `deadline`; `preempted` is raised if the core takes a write turn back.
     fn plugin_session(
@@ -107,9 +117,10 @@ pub trait Storage: Send + Sync {
         files: Vec<(String, String)>,
         deadline: Instant,
     ) -> Result<Vec<String>, MigrationError>;
+}
 
-    // Cron runs.
-
+/// The record of cron runs, which is also the lease of each tick.
+pub trait CronStore {
     /// The latest runs of a plugin's jobs, newest first.
     fn recent_runs(&self, plugin: &str, limit: u32) -> Result<Vec<CronRun>, StorageError>;
     /// The latest tick recorded for a job.

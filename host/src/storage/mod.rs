@@ -1,8 +1,8 @@
 //! Storage: everything the server keeps, behind one interface.
 //!
 //! The rest of the server sees only the traits of this module: [`Storage`]
-//! (users, sessions, content, comments, plugin state and installs, table
-//! prefixes, cron runs) and [`PluginSession`] (one plugin call's SQL and KV,
+//! (one trait per topic: users and sessions, content, comments, plugin state,
+//! installs and table prefixes, cron runs) and [`PluginSession`] (one plugin call's SQL and KV,
 //! with the plugin's grants enforced by the backend). No SQL engine's types
 //! appear outside this module.
 //!
@@ -17,7 +17,9 @@ mod records;
 mod session;
 pub mod sqlite;
 
-pub use backend::{CronClaim, Storage};
+pub use backend::{
+    CommentStore, ContentStore, CronClaim, CronStore, PluginStore, Storage, UserStore,
+};
 pub use records::{
     Comment, Content, ContentFilter, CronRun, Principal, StoredState, User, Visibility,
 };

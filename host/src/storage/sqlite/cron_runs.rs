@@ -4,96 +4,87 @@
 //! latest [`HISTORY`] runs of each job are kept.
 
 use super::SqliteStorage;
-use crate::storage::{CronClaim, CronRun, StorageError, now_ms};
+use crate::storage::{CronClaim, CronRun, CronStore, StorageError, now_ms};
 use rusqlite::OptionalExtension;
 
 /// Runs kept per job in the history (`raisfast_cron_runs`); older ones are deleted.
 pub const HISTORY: usize = 100;
 
 /// The latest runs of a plugin's jobs, newest first.
-pub(super) fn recent_runs(
-    db: &SqliteStorage,
-    plugin: &str,
-    limit: u32,
-) -> Result<Vec<CronRun>, StorageError> {
-    let conn = db.connection()?;
-    let mut stmt = conn
-        .prepare(
-            "SELECT job, scheduled_at, started_at, duration_ms, outcome, error FROM raisfast_cron_runs
-             WHERE plugin_id = ?1 ORDER BY scheduled_at DESC, job LIMIT ?2",
-        )
-        .map_err(|e| db.err(e))?;
-    stmt.query_map(rusqlite::params![plugin, limit], |r| {
-        Ok(CronRun {
-            job: r.get(0)?,
-            scheduled_at: r.get(1)?,
-            started_at: r.get(2)?,
-            duration_ms: r.get(3)?,
-            outcome: r.get(4)?,
-            error: r.get(5)?,
+impl CronStore for SqliteStorage {
+    fn recent_runs(&self, plugin: &str, limit: u32) -> Result<Vec<CronRun>, StorageError> {
+        let conn = self.connection()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT job, scheduled_at, started_at, duration_ms, outcome, error FROM raisfast_cron_runs
+                 WHERE plugin_id = ?1 ORDER BY scheduled_at DESC, job LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(rusqlite::params![plugin, limit], |r| {
+            Ok(CronRun {
+                job: r.get(0)?,
+                scheduled_at: r.get(1)?,
+                started_at: r.get(2)?,
+                duration_ms: r.get(3)?,
+                outcome: r.get(4)?,
+                error: r.get(5)?,
+            })
         })
-    })
-    .and_then(|rows| rows.collect())
-    .map_err(|e| db.err(e))
-}
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
+    }
 
-/// The latest tick recorded for a job.
-pub(super) fn last_tick(db: &SqliteStorage, plugin: &str, job: &str) -> Option<i64> {
-    let conn = db.connection().ok()?;
-    conn.query_row(
-        "SELECT max(scheduled_at) FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2",
-        [plugin, job],
-        |r| r.get::<_, Option<i64>>(0),
-    )
-    .optional()
-    .ok()
-    .flatten()
-    .flatten()
-}
-
-/// Claims the tick `at` of a job for `node` with `outcome` (`running` or
-/// `skipped`); `false` when another server (or an earlier start) has it.
-pub(super) fn claim_tick(
-    db: &SqliteStorage,
-    plugin: &str,
-    job: &str,
-    at: i64,
-    node: &str,
-    outcome: &str,
-) -> CronClaim {
-    db.write(|conn| {
-        conn.execute(
-            "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            rusqlite::params![plugin, job, at, node, now_ms(), outcome],
+    /// The latest tick recorded for a job.
+    fn last_tick(&self, plugin: &str, job: &str) -> Option<i64> {
+        let conn = self.connection().ok()?;
+        conn.query_row(
+            "SELECT max(scheduled_at) FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2",
+            [plugin, job],
+            |r| r.get::<_, Option<i64>>(0),
         )
-    })
-    .map_or(CronClaim::Taken, |n| if n > 0 { CronClaim::Claimed } else { CronClaim::Taken })
-}
+        .optional()
+        .ok()
+        .flatten()
+        .flatten()
+    }
 
-/// Records how the run of tick `at` ended, and trims the job's history.
-pub(super) fn finish_tick(
-    db: &SqliteStorage,
-    plugin: &str,
-    job: &str,
-    at: i64,
-    elapsed_ms: i64,
-    outcome: &str,
-    error: Option<&str>,
-) {
-    let _ = db.write(|conn| {
-        conn.execute(
-            "UPDATE raisfast_cron_runs SET duration_ms = ?4, outcome = ?5, error = ?6
-             WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at = ?3",
-            rusqlite::params![plugin, job, at, elapsed_ms, outcome, error],
-        )?;
-        conn.execute(
-            "DELETE FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at <
-             (SELECT scheduled_at FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2
-              ORDER BY scheduled_at DESC LIMIT 1 OFFSET ?3)",
-            rusqlite::params![plugin, job, HISTORY as i64 - 1],
-        )
-    });
+    /// Claims the tick `at` of a job for `node` with `outcome` (`running` or
+    /// `skipped`); `false` when another server (or an earlier start) has it.
+    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, outcome: &str) -> CronClaim {
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                rusqlite::params![plugin, job, at, node, now_ms(), outcome],
+            )
+        })
+        .map_or(CronClaim::Taken, |n| if n > 0 { CronClaim::Claimed } else { CronClaim::Taken })
+    }
+
+    /// Records how the run of tick `at` ended, and trims the job's history.
+    fn finish_tick(
+        &self,
+        plugin: &str,
+        job: &str,
+        at: i64,
+        elapsed_ms: i64,
+        outcome: &str,
+        error: Option<&str>,
+    ) {
+        let _ = self.write(|conn| {
+            conn.execute(
+                "UPDATE raisfast_cron_runs SET duration_ms = ?4, outcome = ?5, error = ?6
+                 WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at = ?3",
+                rusqlite::params![plugin, job, at, elapsed_ms, outcome, error],
+            )?;
+            conn.execute(
+                "DELETE FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at <
+                 (SELECT scheduled_at FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2
+                  ORDER BY scheduled_at DESC LIMIT 1 OFFSET ?3)",
+                rusqlite::params![plugin, job, HISTORY as i64 - 1],
+            )
+        });
+    }
 }
 
 #[cfg(test)]
@@ -105,26 +96,26 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let db = SqliteStorage::open(&tmp.path().join("t.db")).unwrap();
         assert_eq!(
-            claim_tick(&db, "p", "j", 1, "node-a", "running"),
+            db.claim_tick("p", "j", 1, "node-a", "running"),
             CronClaim::Claimed
         );
         assert_eq!(
-            claim_tick(&db, "p", "j", 1, "node-b", "running"),
+            db.claim_tick("p", "j", 1, "node-b", "running"),
             CronClaim::Taken,
             "the lease is taken"
         );
-        finish_tick(&db, "p", "j", 1, 5, "ok", None);
+        db.finish_tick("p", "j", 1, 5, "ok", None);
         for at in 2..=(HISTORY as i64 + 20) {
             assert_eq!(
-                claim_tick(&db, "p", "j", at, "node-a", "running"),
+                db.claim_tick("p", "j", at, "node-a", "running"),
                 CronClaim::Claimed
             );
-            finish_tick(&db, "p", "j", at, 5, "ok", None);
+            db.finish_tick("p", "j", at, 5, "ok", None);
         }
-        let runs = recent_runs(&db, "p", 1000).unwrap();
+        let runs = db.recent_runs("p", 1000).unwrap();
         assert_eq!(runs.len(), HISTORY);
         assert_eq!(runs[0].scheduled_at, HISTORY as i64 + 20);
         assert_eq!(runs.last().unwrap().scheduled_at, 21);
-        assert_eq!(last_tick(&db, "p", "j"), Some(HISTORY as i64 + 20));
+        assert_eq!(db.last_tick("p", "j"), Some(HISTORY as i64 + 20));
     }
 }

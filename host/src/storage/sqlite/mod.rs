@@ -2,14 +2,12 @@
 //! pool of connections, the core schema, who owns which table prefix, and
 //! the plugin-facing SQL ([`plugin_sql`]) with its authorizer.
 
-mod backend;
 mod comments;
 mod content;
 mod cron_runs;
-mod installs;
 mod kv;
 pub mod plugin_sql;
-mod plugin_state;
+mod plugins;
 mod users;
 mod writer;
 
@@ -198,15 +196,7 @@ impl SqliteStorage {
         })
     }
 
-    /// Records that `plugin_id` owns tables starting with `prefix`. Fails when another
-    /// plugin owns it, or a prefix that overlaps it.
-    pub fn claim_prefix(&self, prefix: &str, plugin_id: &str) -> Result<(), StorageError> {
-        let conn = self.connection()?;
-        let _turn = self.core_write_lock()?;
-        self.claim_prefix_on(&conn, prefix, plugin_id)
-    }
-
-    /// [`SqliteStorage::claim_prefix`] on a given connection (inside its transaction).
+    /// [`PluginStore::claim_prefix`] on a given connection (inside its transaction).
     pub fn claim_prefix_on(
         &self,
         conn: &Connection,
@@ -250,23 +240,18 @@ impl SqliteStorage {
         }
     }
 
-    /// The plugin that owns `table` by its prefix, if any.
-    pub fn table_owner(&self, table: &str) -> Option<String> {
-        let t = table.to_ascii_lowercase();
-        self.prefixes
-            .read()
-            .expect("prefix lock")
-            .iter()
-            .find(|(p, _)| t.starts_with(p.as_str()))
-            .map(|(_, owner)| owner.clone())
-    }
-
     /// Forgets the prefixes held by `plugin_id` (after a purge removed them).
-    fn forget_prefixes(&self, plugin_id: &str) {
+    pub(super) fn forget_prefixes(&self, plugin_id: &str) {
         self.prefixes
             .write()
             .expect("prefix lock")
             .retain(|_, owner| owner != plugin_id);
+    }
+}
+
+impl crate::storage::Storage for SqliteStorage {
+    fn location(&self) -> String {
+        self.path().display().to_string()
     }
 }
 
@@ -305,6 +290,7 @@ impl Drop for PooledConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::PluginStore;
 
     #[test]
     fn prefixes_are_owned_once() {

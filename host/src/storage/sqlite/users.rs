@@ -1,7 +1,7 @@
 //! Users and sessions in SQLite.
 
 use super::SqliteStorage;
-use crate::storage::{Principal, StorageError, User};
+use crate::storage::{Principal, StorageError, User, UserStore};
 use rusqlite::OptionalExtension;
 
 const USER_COLUMNS: &str = "id, username, email, role, created_at";
@@ -16,101 +16,96 @@ fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-pub(super) fn insert(db: &SqliteStorage, u: &User, hash: &str) -> Result<(), StorageError> {
-    let inserted = db
-        .write(|conn| {
+impl UserStore for SqliteStorage {
+    fn insert_user(&self, u: &User, hash: &str) -> Result<(), StorageError> {
+        let inserted = self
+            .write(|conn| {
+                conn.execute(
+                    "INSERT INTO users (id, username, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(username) DO NOTHING",
+                    rusqlite::params![u.id, u.username, u.email, hash, u.role, u.created_at],
+                )
+            })
+            .map_err(|e| self.write_err(e))?;
+        match inserted {
+            0 => Err(StorageError::Taken(format!(
+                "the username `{}`",
+                u.username
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn admin_exists(&self) -> Result<bool, StorageError> {
+        self.connection()?
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM users WHERE role = 'admin')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    fn user_by_name(&self, username: &str) -> Result<Option<(User, String)>, StorageError> {
+        self.connection()?
+            .query_row(
+                &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1"),
+                [username],
+                |r| Ok((row_to_user(r)?, r.get(5)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn user_by_id(&self, id: &str) -> Result<Option<User>, StorageError> {
+        self.connection()?
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id],
+                row_to_user,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|conn| {
             conn.execute(
-                "INSERT INTO users (id, username, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(username) DO NOTHING",
-                rusqlite::params![u.id, u.username, u.email, hash, u.role, u.created_at],
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![token_hash, user_id, now, expires_at],
             )
         })
-        .map_err(|e| db.write_err(e))?;
-    match inserted {
-        0 => Err(StorageError::Taken(format!(
-            "the username `{}`",
-            u.username
-        ))),
-        _ => Ok(()),
-    }
-}
-
-pub(super) fn admin_exists(db: &SqliteStorage) -> Result<bool, StorageError> {
-    db.connection()?
-        .query_row(
-            "SELECT EXISTS(SELECT 1 FROM users WHERE role = 'admin')",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| db.err(e))
-}
-
-pub(super) fn by_name(
-    db: &SqliteStorage,
-    username: &str,
-) -> Result<Option<(User, String)>, StorageError> {
-    db.connection()?
-        .query_row(
-            &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1"),
-            [username],
-            |r| Ok((row_to_user(r)?, r.get(5)?)),
-        )
-        .optional()
-        .map_err(|e| db.err(e))
-}
-
-pub(super) fn by_id(db: &SqliteStorage, id: &str) -> Result<Option<User>, StorageError> {
-    db.connection()?
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-            [id],
-            row_to_user,
-        )
-        .optional()
-        .map_err(|e| db.err(e))
-}
-
-pub(super) fn insert_session(
-    db: &SqliteStorage,
-    token_hash: &str,
-    user_id: &str,
-    now: i64,
-    expires_at: i64,
-) -> Result<(), StorageError> {
-    db.write(|conn| {
-        conn.execute(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![token_hash, user_id, now, expires_at],
-        )
-    })
-    .map(|_| ())
-    .map_err(|e| db.write_err(e))
-}
-
-pub(super) fn session_user(
-    db: &SqliteStorage,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<Principal>, StorageError> {
-    db.connection()?
-        .query_row(
-            "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-            rusqlite::params![token_hash, now],
-            |r| {
-                Ok(Principal {
-                    id: r.get(0)?,
-                    username: r.get(1)?,
-                    role: r.get(2)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(|e| db.err(e))
-}
-
-pub(super) fn delete_session(db: &SqliteStorage, token_hash: &str) -> Result<(), StorageError> {
-    db.write(|conn| conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]))
         .map(|_| ())
-        .map_err(|e| db.write_err(e))
+        .map_err(|e| self.write_err(e))
+    }
+
+    fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<Principal>, StorageError> {
+        self.connection()?
+            .query_row(
+                "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                rusqlite::params![token_hash, now],
+                |r| {
+                    Ok(Principal {
+                        id: r.get(0)?,
+                        username: r.get(1)?,
+                        role: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        self.write(|conn| conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash]))
+            .map(|_| ())
+            .map_err(|e| self.write_err(e))
+    }
 }

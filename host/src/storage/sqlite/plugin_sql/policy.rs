@@ -6,6 +6,7 @@
 use super::super::SqliteStorage;
 use crate::manifest::grants::{Access, DbGrants, is_protected};
 use crate::storage::PluginAccess;
+use crate::storage::PluginStore;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use std::collections::HashSet;
