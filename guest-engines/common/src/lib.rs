@@ -37,9 +37,9 @@ pub type SourceFile = bindings::exports::raisfast::plugin::engine::SourceFile;
 pub trait ScriptEngine {
     /// Loads and evaluates the plugin; returns the handlers it exports.
     fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error>;
-    /// Calls handler `hook` with the payload (JSON text); `None` if the handler
+    /// Calls `handler` with the payload (JSON text); `None` if the handler
     /// returned nothing (or the plugin has no such handler).
-    fn handle(hook: &str, payload: String) -> Result<Option<String>, Error>;
+    fn handle(handler: &str, payload: String) -> Result<Option<String>, Error>;
     /// Calls the route handler with the request as a JSON value; returns what it returned.
     fn route(handler: &str, request: serde_json::Value) -> Result<serde_json::Value, Error>;
 }

@@ -216,8 +216,8 @@ impl ScriptEngine for Js {
         Ok(names)
     }
 
-    fn handle(hook: &str, payload: String) -> Result<Option<String>, Error> {
-        with_handler(hook, |ctx, f| {
+    fn handle(handler: &str, payload: String) -> Result<Option<String>, Error> {
+        with_handler(handler, |ctx, f| {
             let Some(f) = f else { return Ok(None) };
             let out = f
                 .call::<_, Value>((payload,))

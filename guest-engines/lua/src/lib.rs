@@ -201,8 +201,8 @@ impl ScriptEngine for LuaEngine {
         Ok(names)
     }
 
-    fn handle(hook: &str, payload: String) -> Result<Option<String>, Error> {
-        with_handler(hook, |lua, f| {
+    fn handle(handler: &str, payload: String) -> Result<Option<String>, Error> {
+        with_handler(handler, |lua, f| {
             let Some(f) = f else { return Ok(None) };
             let out: Value = f.call(payload).map_err(|e| failed(describe(&e)))?;
             if out.is_nil() {

@@ -153,10 +153,10 @@ impl ScriptEngine for Rhai {
         Ok(names)
     }
 
-    fn handle(hook: &str, payload: String) -> Result<Option<String>, Error> {
+    fn handle(handler: &str, payload: String) -> Result<Option<String>, Error> {
         let input: serde_json::Value =
             serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload));
-        with_loaded(|l| match invoke(l, hook, input)? {
+        with_loaded(|l| match invoke(l, handler, input)? {
             None => Ok(None),
             Some(d) if d.is_unit() => Ok(None),
             Some(d) => Ok(Some(to_json(d)?.to_string())),
