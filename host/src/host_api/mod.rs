@@ -63,6 +63,18 @@ impl From<SqlError> for HostError {
     }
 }
 
+impl From<WitError> for HostError {
+    fn from(e: WitError) -> HostError {
+        match e {
+            WitError::Denied(m) => HostError::Denied(m),
+            WitError::Invalid(m) => HostError::Invalid(m),
+            WitError::NotFound => HostError::NotFound,
+            WitError::Limit(m) => HostError::Limit(m),
+            WitError::Failed(m) => HostError::Failed(m),
+        }
+    }
+}
+
 impl From<HostError> for WitError {
     fn from(e: HostError) -> WitError {
         match e {

@@ -1,19 +1,6 @@
 //! Errors of loading a plugin into the runtime and of calling it.
 
 use crate::host_api::HostError;
-use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
-
-impl From<WitError> for HostError {
-    fn from(e: WitError) -> HostError {
-        match e {
-            WitError::Denied(m) => HostError::Denied(m),
-            WitError::Invalid(m) => HostError::Invalid(m),
-            WitError::NotFound => HostError::NotFound,
-            WitError::Limit(m) => HostError::Limit(m),
-            WitError::Failed(m) => HostError::Failed(m),
-        }
-    }
-}
 
 /// Why a plugin could not be loaded into the runtime.
 #[derive(Debug, Clone, thiserror::Error)]
