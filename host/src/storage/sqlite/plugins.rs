@@ -1,23 +1,17 @@
 //! What the server keeps about each plugin in SQLite: the operator's (or the
 //! server's) decision, kept across restarts; which directory each plugin id
-//! was installed from; which table prefix it owns; the purge of its data; and
-//! the sessions of its calls ([`plugin_sql`]).
+//! was installed from; which table prefix it owns; the purge of its data.
+//! The sessions of its calls are in [`super::plugin_sql`].
 //!
 //! The first directory to declare an id owns it (its KV, files, tables and
 //! the operator's settings for it); another directory declaring the same id
 //! later is refused, whatever the directory order or when it arrives.
 //! Uninstalling releases the id.
 
-use super::{SqliteStorage, plugin_sql};
-use crate::storage::{
-    MigrationError, PluginAccess, PluginSession, PluginStore, SqlError, StorageError, StoredState,
-    now_ms,
-};
+use super::SqliteStorage;
+use crate::storage::{PluginStore, StorageError, StoredState, now_ms};
 use rusqlite::OptionalExtension;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-use std::time::Instant;
 
 impl PluginStore for SqliteStorage {
     /// The stored state of a plugin (all off when never set).
@@ -157,25 +151,6 @@ impl PluginStore for SqliteStorage {
             .iter()
             .find(|(p, _)| t.starts_with(p.as_str()))
             .map(|(_, owner)| owner.clone())
-    }
-
-    fn plugin_session(
-        self: Arc<Self>,
-        access: Arc<PluginAccess>,
-        deadline: Instant,
-        preempted: Arc<AtomicBool>,
-    ) -> Result<Box<dyn PluginSession>, SqlError> {
-        let c = plugin_sql::CallConnection::open(self, access, deadline, preempted)?;
-        Ok(Box::new(c))
-    }
-
-    fn migrate_plugin(
-        self: Arc<Self>,
-        access: Arc<PluginAccess>,
-        files: Vec<(String, String)>,
-        deadline: Instant,
-    ) -> Result<Vec<String>, MigrationError> {
-        plugin_sql::migrate(self, access, files, deadline)
     }
 }
 

@@ -17,7 +17,9 @@ pub use policy::TablePolicy;
 pub use schema::migrate;
 
 use super::{PooledConnection, Preempt, SqliteStorage, WriteGuard};
-use crate::storage::{ExecResult, PluginAccess, PluginSession, SqlError, TxOp};
+use crate::storage::{
+    ExecResult, MigrationError, PluginAccess, PluginSession, PluginSql, SqlError, TxOp,
+};
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthContext, Authorization};
 use rusqlite::limits::Limit;
@@ -340,6 +342,27 @@ fn transaction(c: &mut CallConnection, op: TxOp) -> Result<(), SqlError> {
     }
     c.end_statement();
     Ok(())
+}
+
+impl PluginSql for SqliteStorage {
+    fn plugin_session(
+        self: Arc<Self>,
+        access: Arc<PluginAccess>,
+        deadline: Instant,
+        preempted: Arc<AtomicBool>,
+    ) -> Result<Box<dyn PluginSession>, SqlError> {
+        let c = CallConnection::open(self, access, deadline, preempted)?;
+        Ok(Box::new(c))
+    }
+
+    fn migrate_plugin(
+        self: Arc<Self>,
+        access: Arc<PluginAccess>,
+        files: Vec<(String, String)>,
+        deadline: Instant,
+    ) -> Result<Vec<String>, MigrationError> {
+        migrate(self, access, files, deadline)
+    }
 }
 
 impl PluginSession for CallConnection {
