@@ -34,7 +34,7 @@ pub fn serve_app(settings: Settings) -> Served {
         .enable_all()
         .build()
         .unwrap();
-    let db = raisfast::storage::open(&settings.database_path()).unwrap();
+    let db = raisfast::storage::open(&settings).unwrap();
     let services = Services::new(Arc::clone(&settings), Arc::clone(&db));
     let manager = Arc::new(PluginManager::with_services(services).unwrap());
     let report = manager.load_all();

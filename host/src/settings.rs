@@ -291,6 +291,11 @@ impl Default for KvSettings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// `postgres://user:password@host:port/database` to keep everything in
+    /// PostgreSQL (several nodes may share it); none: SQLite in `data_dir`.
+    /// Never written out (it may hold a password).
+    #[serde(skip_serializing)]
+    pub url: Option<String>,
     /// Most bytes a plugin's own tables (and their indexes) may hold; past it,
     /// statements that add to them fail with `limit` (deletes still work).
     pub max_plugin_bytes: u64,
@@ -299,6 +304,7 @@ pub struct DatabaseSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         DatabaseSettings {
+            url: None,
             max_plugin_bytes: 256 * 1024 * 1024,
         }
     }
@@ -354,7 +360,7 @@ impl Settings {
         Ok(s)
     }
 
-    /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_BIND`,
+    /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_DATABASE_URL`, `RAISFAST_BIND`,
     /// `RAISFAST_HOT_RELOAD` (or `PLUGIN_HOT_RELOAD`), `RAISFAST_LOG`,
     /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_POOL_SIZE`,
     /// `RAISFAST_KEEP_RESIDENT_KB`, `RAISFAST_LOAD_THREADS`, `RAISFAST_MAX_INFLIGHT`
@@ -370,6 +376,9 @@ impl Settings {
                 }),
             }
         };
+        if let Some(v) = get("RAISFAST_DATABASE_URL") {
+            self.database.url = Some(v);
+        }
         if let Some(v) = get("RAISFAST_BIND") {
             self.server.bind = v;
         }

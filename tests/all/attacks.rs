@@ -186,7 +186,7 @@ impl Ctx {
         names.insert("public.test".into(), "127.0.0.1".parse().unwrap());
         names.insert("internal.test".into(), "127.0.0.2".parse().unwrap());
         let vfs_root = s.vfs_root("atk.js");
-        let db = raisfast::storage::open(&s.database_path()).unwrap();
+        let db = raisfast::storage::open(&s).unwrap();
         let services = Services::with_resolver(Arc::new(s), db, Arc::new(TableResolver(names)));
         let manager = Arc::new(PluginManager::with_services(services).unwrap());
         let report = manager.load_all();

@@ -20,6 +20,8 @@ mod limits;
 mod live;
 mod manager;
 mod manifest;
+mod pg_plugins;
+mod pg_server;
 mod pg_support;
 mod production;
 mod sandbox;

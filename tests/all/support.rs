@@ -106,7 +106,7 @@ impl Harness {
         f(&mut s);
         std::fs::create_dir_all(&s.plugin_dir).unwrap();
         std::fs::create_dir_all(&s.data_dir).unwrap();
-        let db = raisfast::storage::open(&s.database_path()).unwrap();
+        let db = raisfast::storage::open(&s).unwrap();
         let services = Services::with_resolver(Arc::new(s), db, Arc::new(TableResolver(names)));
         let manager = PluginManager::with_services(services).unwrap();
         Harness { tmp, manager }

@@ -64,6 +64,10 @@ struct ServeArgs {
     /// Do not reload plugins when their files change.
     #[arg(long)]
     no_hot_reload: bool,
+    /// Keep everything in this PostgreSQL database (`postgres://...`);
+    /// overrides `[database] url` and `RAISFAST_DATABASE_URL`.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +127,9 @@ fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = global.settings()?;
     if let Some(b) = args.bind {
         settings.server.bind = b;
+    }
+    if let Some(url) = args.database_url {
+        settings.database.url = Some(url);
     }
     if args.no_hot_reload {
         settings.server.hot_reload = false;

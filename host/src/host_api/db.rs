@@ -73,9 +73,18 @@ fn transaction(ctx: &PluginContext, call: &mut CallState, op: TxOp) -> Result<()
 }
 
 /// Applies the plugin's `migrations/*.sql` (in name order) that have not run
-/// yet, each in a transaction, under the plugin's own table rules.
+/// yet, each in a transaction, under the plugin's own table rules. On a
+/// backend with its own dialect directory (`migrations/postgres/`), that
+/// directory's files are used instead when it has any.
 pub fn migrate(ctx: &PluginContext, dir: &Path) -> Result<Vec<String>, MigrationError> {
-    let mdir = Path::new("migrations");
+    let dialect_dir = ctx.services.db.dialect().migrations_dir().map(Path::new);
+    let has_sql = |d: &Path| {
+        crate::plugin_dir::files_in(dir, d).is_ok_and(|f| f.iter().any(|n| n.ends_with(".sql")))
+    };
+    let mdir = match dialect_dir {
+        Some(d) if has_sql(d) => d,
+        _ => Path::new("migrations"),
+    };
     let unreadable = |file: &str, e: &dyn std::fmt::Display| MigrationError {
         file: file.to_string(),
         error: crate::storage::SqlError::Invalid(format!("cannot read: {e}")),

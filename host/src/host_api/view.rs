@@ -104,7 +104,7 @@ mod tests {
             ..Settings::default()
         });
         std::fs::create_dir_all(&settings.data_dir).unwrap();
-        let db = crate::storage::open(&settings.database_path()).unwrap();
+        let db = crate::storage::open(&settings).unwrap();
         let services = Services::new(Arc::clone(&settings), db);
         let ctx = PluginContext::new("com.example.view", Grants::default(), Value::Null, services);
         let mut call = CallState::new("handler", Duration::from_secs(5), 0);

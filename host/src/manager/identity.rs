@@ -4,6 +4,10 @@
 //! reload), is refused with both directories named, and the installed plugin
 //! keeps loading. The record moves only when it is stale: its directory no
 //! longer holds a manifest, or holds one with another id. Uninstall releases it.
+//!
+//! A directory inside the plugin directory is recorded by its path relative
+//! to it (`crm`), so that several nodes on one database, each with its own
+//! copy of the plugin directory laid out alike, agree on who owns an id.
 
 use super::PluginManager;
 use crate::manifest::{LoadedManifest, MANIFEST_FILE, Manifest};
@@ -24,6 +28,24 @@ fn stale(bound: &Path, id: &str) -> bool {
 }
 
 impl PluginManager {
+    /// How `dir` is recorded: relative to the plugin directory when inside it.
+    fn install_record(&self, dir: &Path) -> PathBuf {
+        let dir = canonical(dir);
+        match dir.strip_prefix(canonical(&self.settings.plugin_dir)) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+            _ => dir,
+        }
+    }
+
+    /// The directory a record names, on this node.
+    fn installed_dir(&self, record: &Path) -> PathBuf {
+        if record.is_relative() {
+            canonical(&self.settings.plugin_dir).join(record)
+        } else {
+            record.to_path_buf()
+        }
+    }
+
     /// Picks, among the directories that declare `id`, the one that owns it
     /// (binding it on first install); the others are returned with why each is
     /// refused.
@@ -34,7 +56,7 @@ impl PluginManager {
     ) -> (Option<LoadedManifest>, Vec<(PathBuf, String)>) {
         let db = &self.services.db;
         let bound = match db.install_dir(id) {
-            Ok(b) => b,
+            Ok(b) => b.map(|r| self.installed_dir(&r)),
             Err(e) => {
                 let why = format!("plugin id {id}: cannot read its install record: {e}");
                 return (
@@ -76,7 +98,7 @@ impl PluginManager {
                         b.display()
                     );
                 }
-                if let Err(e) = db.bind_install(id, &canonical(&m.dir)) {
+                if let Err(e) = db.bind_install(id, &self.install_record(&m.dir)) {
                     let why = format!("plugin id {id}: cannot record its install: {e}");
                     return (None, vec![(m.dir, why)]);
                 }

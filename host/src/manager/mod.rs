@@ -115,7 +115,7 @@ impl PluginManager {
     pub fn new(settings: Settings) -> anyhow::Result<PluginManager> {
         std::fs::create_dir_all(&settings.data_dir)?;
         let settings = Arc::new(settings);
-        let db = crate::storage::open(&settings.database_path())?;
+        let db = crate::storage::open(&settings)?;
         let services = Services::new(Arc::clone(&settings), db);
         Self::with_services(services)
     }

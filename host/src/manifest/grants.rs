@@ -122,6 +122,11 @@ impl DbGrants {
         }
     }
 
+    /// The tables named, with whether reading and writing are granted.
+    pub fn tables(&self) -> impl Iterator<Item = (&str, bool, bool)> {
+        self.tables.iter().map(|(t, (r, w))| (t.as_str(), *r, *w))
+    }
+
     /// Whether any table at all is granted.
     pub fn is_empty(&self) -> bool {
         !self.all_read && !self.all_write && self.tables.is_empty()

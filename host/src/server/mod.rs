@@ -126,7 +126,10 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.data_dir)?;
     std::fs::create_dir_all(&settings.plugin_dir)?;
     let settings = Arc::new(settings);
-    let db = crate::storage::open(&settings.database_path())?;
+    // Storage is synchronous (PostgreSQL's client runs its own runtime): it is
+    // opened, used and dropped on blocking threads only.
+    let s = Arc::clone(&settings);
+    let db = tokio::task::spawn_blocking(move || crate::storage::open(&s)).await??;
     let services = crate::host_api::Services::new(Arc::clone(&settings), Arc::clone(&db));
     let manager = Arc::new(PluginManager::with_services(services)?);
     let m = Arc::clone(&manager);
@@ -142,7 +145,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let dispatcher = Dispatcher::start(Arc::clone(&manager));
     let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
-    if let Some((user, password)) = cms.ensure_admin()? {
+    let c = Arc::clone(&cms);
+    if let Some((user, password)) = tokio::task::spawn_blocking(move || c.ensure_admin()).await?? {
         println!(
             "administrator created: username `{user}`, password `{password}` (shown once; set [server] admin_password to choose it)"
         );
@@ -160,6 +164,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         Arc::clone(&manager),
         Arc::clone(&settings),
     ));
+    let kept = Arc::clone(&state);
     let acceptor = TcpListener::bind(settings.server.bind.as_str())
         .into_acceptor()
         .await?;
@@ -178,6 +183,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || {
         scheduler.stop();
         dispatcher.shutdown();
+        drop((kept, manager, dispatcher));
     })
     .await?;
     println!("stopped");

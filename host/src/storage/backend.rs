@@ -5,7 +5,7 @@
 
 use super::StorageError;
 use super::records::{Comment, Content, ContentFilter, CronRun, Principal, StoredState, User};
-use super::session::{MigrationError, PluginAccess, PluginSession, SqlError};
+use super::session::{Dialect, MigrationError, PluginAccess, PluginSession, SqlError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -104,6 +104,8 @@ pub trait PluginStore {
 
 /// Plugins' own SQL and KV: the sessions of their calls and their migrations.
 pub trait PluginSql {
+    /// The dialect plugins' SQL is run in.
+    fn dialect(&self) -> Dialect;
     /// Opens the SQL and KV session of one plugin call that must end at
     /// `deadline`; `preempted` is raised if the core takes a write turn back.
     fn plugin_session(

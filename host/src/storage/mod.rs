@@ -13,6 +13,7 @@
 //! `docs/architecture.md`.
 
 mod backend;
+mod kv_quota;
 pub mod postgres;
 mod records;
 mod session;
@@ -26,11 +27,11 @@ pub use records::{
     Comment, Content, ContentFilter, CronRun, Principal, StoredState, User, Visibility,
 };
 pub use session::{
-    ExecResult, KvQuota, MigrationError, PluginAccess, PluginSession, SqlError, TxOp,
+    Dialect, ExecResult, KvQuota, MigrationError, PluginAccess, PluginSession, SqlError, TxOp,
 };
 pub use sqlite::SqliteStorage;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Errors of the storage layer.
@@ -83,10 +84,14 @@ pub enum StorageError {
     },
 }
 
-/// Opens the server's storage: the SQLite database at `path`, created and
-/// brought up to date if needed. (The choice of backend is made here.)
-pub fn open(path: &Path) -> Result<Arc<dyn Storage>, StorageError> {
-    Ok(SqliteStorage::open(path)?)
+/// Opens the server's storage: PostgreSQL when `[database] url` is set,
+/// else the SQLite database in the data directory; created and brought up to
+/// date if needed. The choice of backend is made here and nowhere else.
+pub fn open(settings: &crate::settings::Settings) -> Result<Arc<dyn Storage>, StorageError> {
+    match &settings.database.url {
+        Some(url) => Ok(Arc::new(PgStorage::open(url)?)),
+        None => Ok(SqliteStorage::open(&settings.database_path())?),
+    }
 }
 
 /// Runs kept per cron job in the history; older ones are deleted.

@@ -75,6 +75,27 @@ pub struct ExecResult {
     pub last_insert_id: i64,
 }
 
+/// The SQL dialect of a backend: plugins may ship migrations for each
+/// (`migrations/postgres/*.sql` beside `migrations/*.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Dialect {
+    /// Where a plugin's migrations for this dialect are, if not the common
+    /// `migrations/`.
+    pub fn migrations_dir(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("migrations/postgres"),
+        }
+    }
+}
+
 /// A transaction operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxOp {

@@ -7,9 +7,6 @@ use super::PgStorage;
 use crate::storage::{PluginStore, StorageError, StoredState, now_ms};
 use std::path::{Path, PathBuf};
 
-/// The advisory lock that orders prefix claims across nodes.
-const PREFIX_LOCK: i64 = 0x7072_6566_6978; // "prefix"
-
 /// Tables that keep rows per plugin, emptied by a purge.
 const PLUGIN_TABLES: &[&str] = &[
     "raisfast_kv",
@@ -53,6 +50,7 @@ impl PluginStore for PgStorage {
     }
 
     fn purge_plugin(&self, plugin_id: &str) -> Result<(), StorageError> {
+        self.drop_plugin_role(plugin_id).map_err(|e| self.err(e))?;
         self.write(|tx| {
             for table in PLUGIN_TABLES {
                 tx.execute(
@@ -100,8 +98,9 @@ impl PluginStore for PgStorage {
     fn claim_prefix(&self, prefix: &str, plugin_id: &str) -> Result<(), StorageError> {
         // One claim at a time across every node: the overlap check and the
         // insert see the same rows.
+        let lock = self.lock_key("prefixes");
         let owner = self.write(|tx| {
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PREFIX_LOCK])?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])?;
             let other = tx.query_opt(
                 "SELECT plugin_id FROM raisfast_plugin_prefixes
                  WHERE plugin_id <> $2 AND (starts_with($1, prefix) OR starts_with(prefix, $1))

@@ -2,6 +2,7 @@
 //! a write joins the plugin's open transaction, if it has one.
 
 use super::plugin_sql::CallConnection;
+use crate::storage::kv_quota::{self, KvCounter};
 use crate::storage::{SqlError, now_ms};
 use rusqlite::OptionalExtension;
 
@@ -30,8 +31,7 @@ pub(super) fn set(
     expires: Option<i64>,
 ) -> Result<(), SqlError> {
     let ctx = c.access();
-    let (id, now) = (&ctx.id, now_ms());
-    let (max_keys, max_bytes) = (ctx.kv.max_keys, ctx.kv.max_bytes);
+    let id = &ctx.id;
     c.host_write(|conn| -> Result<(), SqlError> {
         // The size of the value this write replaces.
         let old: Option<u64> = conn
@@ -45,47 +45,37 @@ pub(super) fn set(
                 .optional()
             })
             .map_err(failed)?;
-        let added_keys = u64::from(old.is_none());
-        let added_bytes = (value.len() as u64 + if old.is_none() { key.len() as u64 } else { 0 })
-            .saturating_sub(old.unwrap_or(0));
-        let removed_bytes = old.unwrap_or(0).saturating_sub(value.len() as u64);
-        let mut usage = ctx.kv_usage.lock().expect("kv usage lock");
-        let (keys, bytes) = match *usage {
-            Some(u) => u,
-            None => count(conn, id)?,
-        };
-        if keys + added_keys > max_keys || bytes + added_bytes > max_bytes {
-            // The running figure is an upper bound: expired entries still count,
-            // and so may a write its transaction rolled back. Remove the
-            // expired ones, count exactly, then decide.
-            conn.execute(
-                "DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND expires_at <= ?2",
-                rusqlite::params![id, now],
-            )
-            .map_err(failed)?;
-            let (keys, bytes) = count(conn, id)?;
-            *usage = Some((keys, bytes));
-            if keys + added_keys > max_keys {
-                return Err(SqlError::Limit(format!(
-                    "kv: the plugin already holds {max_keys} keys, the limit"
-                )));
-            }
-            if bytes + added_bytes > max_bytes {
-                return Err(SqlError::Limit(format!(
-                    "kv: the plugin's quota of {max_bytes} bytes of keys and values would be exceeded ({bytes} bytes in use)"
-                )));
-            }
-        }
+        kv_quota::admit(ctx, key, value, old, &mut Counter { conn, id })?;
         conn.prepare_cached(
             "INSERT INTO raisfast_kv (plugin_id, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(plugin_id, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
         )
         .and_then(|mut stmt| stmt.execute(rusqlite::params![id, key, value, expires]))
         .map_err(failed)?;
-        let (keys, bytes) = usage.unwrap_or((keys, bytes));
-        *usage = Some((keys + added_keys, (bytes + added_bytes).saturating_sub(removed_bytes)));
         Ok(())
     })
+}
+
+/// Counting and expiring for the quota, on the call's connection.
+struct Counter<'a> {
+    conn: &'a rusqlite::Connection,
+    id: &'a str,
+}
+
+impl KvCounter for Counter<'_> {
+    fn count(&mut self) -> Result<(u64, u64), SqlError> {
+        count(self.conn, self.id)
+    }
+
+    fn expire(&mut self) -> Result<(), SqlError> {
+        self.conn
+            .execute(
+                "DELETE FROM raisfast_kv WHERE plugin_id = ?1 AND expires_at <= ?2",
+                rusqlite::params![self.id, now_ms()],
+            )
+            .map(|_| ())
+            .map_err(failed)
+    }
 }
 
 /// The plugin's keys and their bytes (keys and values), counted exactly.

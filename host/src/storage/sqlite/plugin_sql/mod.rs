@@ -18,7 +18,7 @@ pub use schema::migrate;
 
 use super::{PooledConnection, Preempt, SqliteStorage, WriteGuard};
 use crate::storage::{
-    ExecResult, MigrationError, PluginAccess, PluginSession, PluginSql, SqlError, TxOp,
+    Dialect, ExecResult, MigrationError, PluginAccess, PluginSession, PluginSql, SqlError, TxOp,
 };
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthContext, Authorization};
@@ -345,6 +345,10 @@ fn transaction(c: &mut CallConnection, op: TxOp) -> Result<(), SqlError> {
 }
 
 impl PluginSql for SqliteStorage {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
     fn plugin_session(
         self: Arc<Self>,
         access: Arc<PluginAccess>,

@@ -1,0 +1,127 @@
+//! End to end on PostgreSQL: the real binary with `RAISFAST_DATABASE_URL`,
+//! real plugins whose hooks, routes, SQL and KV all go to one database, and
+//! two nodes on that database sharing users, sessions, content and KV.
+
+use crate::pg_support::PgCluster;
+use crate::server_support::{Server, plugin, wait_until};
+use crate::support::script_manifest;
+use serde_json::json;
+use std::path::Path;
+use std::time::Duration;
+
+fn install(root: &Path) {
+    plugin(
+        root,
+        "pg-lua",
+        &script_manifest(
+            "pg.lua",
+            "lua",
+            "[permissions]\ndatabase = [\"write:pg_log\"]\n\n[[routes]]\nmethod = \"GET\"\npath = \"/last\"\nhandler = \"last\"\nauth = \"public\"\n",
+        ),
+        &[(
+            "init.lua",
+            "local sdk = require('sdk')\nPlugin = {}\n\
+             Plugin.on_content_created = function(input)\n  local c = sdk.extractJson(input, 'body')\n  sdk.kvSet('last_title', c.title)\n  sdk.dbExecute('INSERT INTO pg_log (source, title) VALUES (?, ?)', { 'lua', c.title })\nend\n\
+             Plugin.last = function(req)\n  return sdk.ok({ title = sdk.kvGet('last_title') })\nend\n",
+        )],
+    );
+    plugin(
+        root,
+        "pg-js",
+        &script_manifest(
+            "pg.notes",
+            "js",
+            "[permissions]\ndatabase = [\"read:content\"]\n\n[[routes]]\nmethod = \"POST\"\npath = \"/notes\"\nhandler = \"add\"\nauth = \"public\"\n",
+        ),
+        &[
+            (
+                "main.js",
+                "import { dbQuery, ok } from 'sdk';\n\
+                 export function add(req) {\n  const row = dbQuery('INSERT INTO notes_items (text) VALUES (?) RETURNING id', [req.json.text]);\n  const all = dbQuery('SELECT count(*) AS n FROM notes_items');\n  const titles = dbQuery('SELECT title FROM content ORDER BY created_at');\n  return ok({ id: row[0].id, count: all[0].n, titles: titles.map(t => t.title) });\n}\n",
+            ),
+            // The PostgreSQL dialect's migration wins over the common one.
+            (
+                "migrations/001.sql",
+                "CREATE TABLE notes_items (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT);",
+            ),
+            (
+                "migrations/postgres/001.sql",
+                "CREATE TABLE notes_items (id SERIAL PRIMARY KEY, text TEXT NOT NULL);",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn two_nodes_on_one_postgresql_serve_the_same_site() {
+    let pg = PgCluster::start();
+    let url = pg.database();
+    // A table the operator made for plugins, in the shared database.
+    postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .batch_execute("CREATE TABLE pg_log (source TEXT, title TEXT)")
+        .unwrap();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for d in [&a_dir, &b_dir] {
+        install(d.path());
+    }
+    let env = [("RAISFAST_DATABASE_URL", url.as_str())];
+    let a = Server::start_with(a_dir.path(), &env);
+    let b = Server::start_with(b_dir.path(), &env);
+
+    // A user registered and signed in on A is signed in on B.
+    let alice = a.user("alice");
+    let (status, me) = b.call("GET", "/api/v1/auth/me", Some(&alice), None);
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["username"], "alice");
+
+    // Content created on A: its hook's writes (SQL and KV) are seen from B.
+    let (status, c) = a.call(
+        "POST",
+        "/api/v1/content",
+        Some(&alice),
+        Some(json!({"title": "Hello", "body": "hi", "status": "published"})),
+    );
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        b.call("GET", &format!("/api/v1/content/{id}"), None, None)
+            .0,
+        200
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || b
+            .call("GET", "/api/v1/plugins/pg.lua/last", None, None)
+            .1["title"]
+            == "Hello"),
+        "B reads the KV that A's hook wrote ({}):\n{}\n---B---\n{}",
+        b.call("GET", "/api/v1/plugins/pg.lua/last", None, None).1,
+        a.output(),
+        b.output()
+    );
+    let rows: i64 = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap()
+        .query_one("SELECT count(*) FROM pg_log WHERE title = 'Hello'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1, "the hook ran once, on A");
+
+    // The JS plugin's own table (its PostgreSQL migration) is shared too.
+    let (status, r) = a.call(
+        "POST",
+        "/api/v1/plugins/pg.notes/notes",
+        None,
+        Some(json!({"text": "one"})),
+    );
+    assert_eq!(status, 200, "{r}");
+    let (status, r) = b.call(
+        "POST",
+        "/api/v1/plugins/pg.notes/notes",
+        None,
+        Some(json!({"text": "two"})),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["id"], 2);
+    assert_eq!(r["count"], 2);
+    assert_eq!(r["titles"], json!(["Hello"]));
+}
