@@ -12,6 +12,26 @@ use std::time::Duration;
 fn install(root: &Path) {
     plugin(
         root,
+        "pg-cron",
+        &script_manifest(
+            "pg.ticker",
+            "js",
+            "[[cron]]\nname = \"tick\"\nschedule = \"* * * * * *\"\nhandler = \"tick\"\n",
+        ),
+        &[
+            (
+                "main.js",
+                "import { dbExecute } from 'sdk';\n\
+                 export function tick(input) {\n  dbExecute('INSERT INTO ticker_runs (at) VALUES (?)', [JSON.parse(input).body.scheduled_at]);\n}\n",
+            ),
+            (
+                "migrations/001.sql",
+                "CREATE TABLE ticker_runs (at BIGINT NOT NULL);",
+            ),
+        ],
+    );
+    plugin(
+        root,
         "pg-lua",
         &script_manifest(
             "pg.lua",
@@ -124,4 +144,32 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
     assert_eq!(r["id"], 2);
     assert_eq!(r["count"], 2);
     assert_eq!(r["titles"], json!(["Hello"]));
+
+    // A job every second, on both nodes: each tick runs once, on one of them.
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let role = raisfast::storage::postgres::role_of("pg.ticker");
+    let counts = |db: &mut postgres::Client| -> (i64, i64) {
+        let r = db
+            .query_one(
+                &format!("SELECT count(*), count(DISTINCT at) FROM {role}.ticker_runs"),
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || counts(&mut db).1 >= 5),
+        "the job did not run:\n{}",
+        a.output()
+    );
+    let (runs, ticks) = counts(&mut db);
+    assert_eq!(runs, ticks, "a tick ran twice");
+    let nodes: i64 = db
+        .query_one(
+            "SELECT count(DISTINCT node) FROM raisfast_cron_runs WHERE plugin_id = 'pg.ticker'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(nodes >= 1);
 }

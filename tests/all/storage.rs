@@ -146,24 +146,38 @@ fn contract(s: &(impl UserStore + ContentStore + CommentStore + PluginStore + Cr
     assert_eq!(s.plugin_state("a.b").unwrap(), StoredState::default());
     assert!(s.install_dir("a.b").unwrap().is_none());
 
-    // Cron: a tick is claimed once; the history is trimmed.
-    assert_eq!(
-        s.claim_tick("p", "j", 1, "n1", "running"),
-        CronClaim::Claimed
-    );
-    assert_eq!(s.claim_tick("p", "j", 1, "n2", "running"), CronClaim::Taken);
+    // Cron: a tick is claimed once; a job does not overlap itself on any
+    // node; a run whose lease ran out is failed and stops nothing.
+    let lease = 60_000;
+    assert_eq!(s.claim_tick("p", "j", 1, "n1", lease), CronClaim::Claimed);
+    assert_eq!(s.claim_tick("p", "j", 1, "n2", lease), CronClaim::Taken);
+    assert_eq!(s.claim_tick("p", "j", 0, "n2", lease), CronClaim::Overlap);
     s.finish_tick("p", "j", 1, 7, "ok", None);
     let runs = s.recent_runs("p", 10).unwrap();
-    assert_eq!(
-        (runs[0].outcome.as_str(), runs[0].duration_ms),
-        ("ok", Some(7))
+    let one = runs
+        .iter()
+        .find(|r| r.job == "j" && r.scheduled_at == 1)
+        .unwrap();
+    assert_eq!((one.outcome.as_str(), one.duration_ms), ("ok", Some(7)));
+    assert_eq!(s.claim_tick("p", "d", 1, "dead", -1), CronClaim::Claimed);
+    assert_eq!(s.claim_tick("p", "d", 2, "n2", lease), CronClaim::Claimed);
+    let runs = s.recent_runs("p", 10).unwrap();
+    let lost = runs
+        .iter()
+        .find(|r| r.job == "d" && r.scheduled_at == 1)
+        .unwrap();
+    assert_eq!(lost.outcome, "error");
+    assert!(
+        lost.error.as_deref().unwrap().contains("node dead stopped"),
+        "{lost:?}"
     );
     let history = raisfast::storage::CRON_HISTORY as i64;
     for at in 2..=history + 5 {
-        s.claim_tick("p", "j", at, "n1", "running");
+        s.claim_tick("p", "j", at, "n1", lease);
         s.finish_tick("p", "j", at, 1, "ok", None);
     }
-    assert_eq!(s.recent_runs("p", 1000).unwrap().len() as i64, history);
+    let kept = s.recent_runs("p", 1000).unwrap();
+    assert_eq!(kept.iter().filter(|r| r.job == "j").count() as i64, history);
     assert_eq!(s.last_tick("p", "j"), Some(history + 5));
 }
 
@@ -200,8 +214,8 @@ fn two_servers_on_one_postgresql_share_sessions_and_claim_each_tick_once() {
         (0..50)
             .map(|at| {
                 let (a, b) = (&a, &b);
-                let ta = s.spawn(move || a.claim_tick("p", "j", at, "a", "running"));
-                let tb = s.spawn(move || b.claim_tick("p", "j", at, "b", "running"));
+                let ta = s.spawn(move || a.claim_tick("p", "j", at, "a", -1));
+                let tb = s.spawn(move || b.claim_tick("p", "j", at, "b", -1));
                 (ta.join().unwrap(), tb.join().unwrap())
             })
             .collect()

@@ -2,8 +2,10 @@
 //!
 //! - Schedules are 5-field expressions, or 6 with seconds first (`croner`), in
 //!   UTC unless the job names a `timezone`.
-//! - A job never overlaps itself: a tick that comes while the previous run is
-//!   still going is recorded as `skipped`.
+//! - A job never overlaps itself, on any node: a tick that comes while the
+//!   previous run is still going is recorded as `skipped`. A run holds a lease
+//!   of its timeout plus [`LEASE_MARGIN_MS`]; one whose node died is recorded
+//!   as failed once its lease is over, and the job runs again.
 //! - Missed ticks (the server was down) run once at start, not in a burst.
 //! - Every run is claimed by inserting its row in `raisfast_cron_runs`, keyed by
 //!   plugin, job and tick: several servers on one database run each tick once
@@ -28,8 +30,11 @@ use std::time::Duration;
 struct Job {
     schedule: String,
     next: DateTime<Utc>,
-    running: Arc<AtomicBool>,
 }
+
+/// How long past a run's own timeout its node may take to record its end
+/// before the run counts as lost (see [`crate::storage::CronStore::claim_tick`]).
+const LEASE_MARGIN_MS: i64 = 10_000;
 
 /// The scheduler thread.
 pub struct Scheduler {
@@ -110,7 +115,6 @@ fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String),
                     Job {
                         schedule: spec.schedule.get_ref().clone(),
                         next,
-                        running: Arc::new(AtomicBool::new(false)),
                     },
                 );
             }
@@ -120,6 +124,7 @@ fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String),
             }
             let scheduled = job.next;
             job.next = next_after(&cron, tz, now).unwrap_or(now + chrono::Duration::days(3650));
+            let lease_ms = entry.manifest.timeout_ms() as i64 + LEASE_MARGIN_MS;
             start_run(
                 m,
                 &db,
@@ -129,7 +134,7 @@ fn tick(m: &Arc<PluginManager>, node: &str, jobs: &mut HashMap<(String, String),
                 &spec.handler,
                 spec.schedule.get_ref(),
                 scheduled,
-                &job.running,
+                lease_ms,
             );
         }
     }
@@ -146,24 +151,22 @@ fn start_run(
     handler: &str,
     schedule: &str,
     scheduled: DateTime<Utc>,
-    running: &Arc<AtomicBool>,
+    lease_ms: i64,
 ) {
     let at = scheduled.timestamp_millis();
-    let overlapping = running.load(Ordering::SeqCst);
-    let outcome = if overlapping { "skipped" } else { "running" };
-    let claimed = db.claim_tick(plugin, job, at, node, outcome) == CronClaim::Claimed;
-    if !claimed || overlapping {
-        if overlapping {
+    match db.claim_tick(plugin, job, at, node, lease_ms) {
+        CronClaim::Claimed => {}
+        CronClaim::Taken => return,
+        CronClaim::Overlap => {
             tracing::warn!(
                 plugin,
                 job,
                 "cron tick skipped: the previous run is still going"
             );
+            return;
         }
-        return;
     }
-    running.store(true, Ordering::SeqCst);
-    let (m, db, running) = (Arc::clone(m), Arc::clone(db), Arc::clone(running));
+    let (m, db) = (Arc::clone(m), Arc::clone(db));
     let (plugin, job, handler, schedule) = (
         plugin.to_string(),
         job.to_string(),
@@ -184,6 +187,5 @@ fn start_run(
         }
         let elapsed = started.elapsed().as_millis() as i64;
         db.finish_tick(&plugin, &job, at, elapsed, outcome, error.as_deref());
-        running.store(false, Ordering::SeqCst);
     });
 }

@@ -14,10 +14,13 @@ use std::time::Instant;
 /// How a claim of a cron tick went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CronClaim {
-    /// This node has the tick.
+    /// This node has the tick: it runs the job.
     Claimed,
     /// Another node (or an earlier start) has it.
     Taken,
+    /// The job's previous run is still going (on any node): the tick is
+    /// recorded as `skipped`.
+    Overlap,
 }
 
 /// Everything the server keeps. Implemented by each backend; the server
@@ -130,8 +133,11 @@ pub trait CronStore {
     fn recent_runs(&self, plugin: &str, limit: u32) -> Result<Vec<CronRun>, StorageError>;
     /// The latest tick recorded for a job.
     fn last_tick(&self, plugin: &str, job: &str) -> Option<i64>;
-    /// Claims tick `at` of a job for `node` with `outcome` (`running` or `skipped`).
-    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, outcome: &str) -> CronClaim;
+    /// Claims tick `at` of a job for `node`, its run holding a lease of
+    /// `lease_ms` (the longest the run can last, with a margin). A run still
+    /// `running` past its lease belonged to a node that died: it is recorded
+    /// as failed, and no longer stops the job from running.
+    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, lease_ms: i64) -> CronClaim;
     /// Records how the run of tick `at` ended, and trims the job's history.
     fn finish_tick(
         &self,

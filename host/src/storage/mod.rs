@@ -13,6 +13,7 @@
 //! `docs/architecture.md`.
 
 mod backend;
+mod cron_lease;
 mod kv_quota;
 pub mod postgres;
 mod records;

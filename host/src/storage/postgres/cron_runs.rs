@@ -2,6 +2,7 @@
 //! of all the nodes on one database exactly one runs each tick.
 
 use super::PgStorage;
+use crate::storage::cron_lease::{DEAD_RUNS, claim};
 use crate::storage::{CRON_HISTORY, CronClaim, CronRun, CronStore, StorageError, now_ms};
 
 impl CronStore for PgStorage {
@@ -39,18 +40,32 @@ impl CronStore for PgStorage {
             .get(0)
     }
 
-    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, outcome: &str) -> CronClaim {
-        let inserted = self.write(|tx| {
-            tx.execute(
-                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                &[&plugin, &job, &at, &node, &now_ms(), &outcome],
-            )
+    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, lease_ms: i64) -> CronClaim {
+        let now = now_ms();
+        // One claim of a job at a time across every node.
+        let lock = self.lock_key(&format!("cron:{plugin}:{job}"));
+        let claimed = self.write(|tx| {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])?;
+            tx.execute(&DEAD_RUNS.replace('?', "$"), &[&plugin, &job, &now])?;
+            let overlap: bool = tx
+                .query_one(
+                    "SELECT EXISTS(SELECT 1 FROM raisfast_cron_runs
+                     WHERE plugin_id = $1 AND job = $2 AND outcome = 'running')",
+                    &[&plugin, &job],
+                )?
+                .get(0);
+            let outcome = if overlap { "skipped" } else { "running" };
+            let n = tx.execute(
+                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome, lease_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                &[&plugin, &job, &at, &node, &now, &outcome, &(now + lease_ms)],
+            )?;
+            Ok(claim(n as usize, overlap))
         });
-        match inserted {
-            Ok(n) if n > 0 => CronClaim::Claimed,
-            _ => CronClaim::Taken,
-        }
+        claimed.unwrap_or_else(|e| {
+            tracing::warn!(plugin, job, "cron: cannot claim tick {at}: {e}");
+            CronClaim::Taken
+        })
     }
 
     fn finish_tick(

@@ -166,6 +166,9 @@ REVOKE EXECUTE ON FUNCTION raisfast_plugin(), raisfast_kv_get(text, bigint), rai
   raisfast_kv_usage(), raisfast_kv_expire(bigint), raisfast_migration_applied(text),
   raisfast_migration_record(text, bigint) FROM PUBLIC;
 "#,
+    r#"
+ALTER TABLE raisfast_cron_runs ADD COLUMN lease_until BIGINT;
+"#,
 ];
 
 /// The server's storage on PostgreSQL.

@@ -4,6 +4,7 @@
 //! latest [`CRON_HISTORY`](crate::storage::CRON_HISTORY) runs of each job are kept.
 
 use super::SqliteStorage;
+use crate::storage::cron_lease::{DEAD_RUNS, claim};
 use crate::storage::{CRON_HISTORY, CronClaim, CronRun, CronStore, StorageError, now_ms};
 use rusqlite::OptionalExtension;
 
@@ -47,15 +48,28 @@ impl CronStore for SqliteStorage {
 
     /// Claims the tick `at` of a job for `node` with `outcome` (`running` or
     /// `skipped`); `false` when another server (or an earlier start) has it.
-    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, outcome: &str) -> CronClaim {
-        self.write(|conn| {
-            conn.execute(
-                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                rusqlite::params![plugin, job, at, node, now_ms(), outcome],
-            )
+    fn claim_tick(&self, plugin: &str, job: &str, at: i64, node: &str, lease_ms: i64) -> CronClaim {
+        let now = now_ms();
+        let claimed = self.write(|conn| {
+            conn.execute(DEAD_RUNS, rusqlite::params![plugin, job, now])?;
+            let overlap: bool = conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM raisfast_cron_runs
+                 WHERE plugin_id = ?1 AND job = ?2 AND outcome = 'running')",
+                rusqlite::params![plugin, job],
+                |r| r.get(0),
+            )?;
+            let outcome = if overlap { "skipped" } else { "running" };
+            let n = conn.execute(
+                "INSERT INTO raisfast_cron_runs (plugin_id, job, scheduled_at, node, started_at, outcome, lease_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                rusqlite::params![plugin, job, at, node, now, outcome, now + lease_ms],
+            )?;
+            Ok(claim(n, overlap))
+        });
+        claimed.unwrap_or_else(|e| {
+            tracing::warn!(plugin, job, "cron: cannot claim tick {at}: {e}");
+            CronClaim::Taken
         })
-        .map_or(CronClaim::Taken, |n| if n > 0 { CronClaim::Claimed } else { CronClaim::Taken })
     }
 
     /// Records how the run of tick `at` ended, and trims the job's history.
@@ -93,18 +107,18 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let db = SqliteStorage::open(&tmp.path().join("t.db")).unwrap();
         assert_eq!(
-            db.claim_tick("p", "j", 1, "node-a", "running"),
+            db.claim_tick("p", "j", 1, "node-a", 60_000),
             CronClaim::Claimed
         );
         assert_eq!(
-            db.claim_tick("p", "j", 1, "node-b", "running"),
+            db.claim_tick("p", "j", 1, "node-b", 60_000),
             CronClaim::Taken,
             "the lease is taken"
         );
         db.finish_tick("p", "j", 1, 5, "ok", None);
         for at in 2..=(CRON_HISTORY as i64 + 20) {
             assert_eq!(
-                db.claim_tick("p", "j", at, "node-a", "running"),
+                db.claim_tick("p", "j", at, "node-a", 60_000),
                 CronClaim::Claimed
             );
             db.finish_tick("p", "j", at, 5, "ok", None);

@@ -107,6 +107,9 @@ CREATE TABLE raisfast_plugin_installs (
     installed_at INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE raisfast_cron_runs ADD COLUMN lease_until INTEGER;
+"#,
 ];
 
 /// Idle connections kept for reuse.
