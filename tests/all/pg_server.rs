@@ -145,6 +145,34 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
     assert_eq!(r["count"], 2);
     assert_eq!(r["titles"], json!(["Hello"]));
 
+    // An operator's change on A holds on B within two seconds.
+    let admin = a.admin();
+    let (status, r) = a.call(
+        "POST",
+        "/api/v1/admin/plugins/pg.lua/disable",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{r}");
+    let route = |s: &Server| s.call("GET", "/api/v1/plugins/pg.lua/last", None, None).0;
+    assert!(
+        wait_until(Duration::from_secs(2), || route(&b) == 503),
+        "B still serves the plugin disabled on A:\n{}",
+        b.output()
+    );
+    let (status, r) = a.call(
+        "POST",
+        "/api/v1/admin/plugins/pg.lua/enable",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{r}");
+    assert!(
+        wait_until(Duration::from_secs(10), || route(&b) == 200),
+        "B did not enable the plugin again:\n{}",
+        b.output()
+    );
+
     // A job every second, on both nodes: each tick runs once, on one of them.
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let role = raisfast::storage::postgres::role_of("pg.ticker");

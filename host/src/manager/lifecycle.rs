@@ -23,8 +23,11 @@ pub(super) fn notify(plugin: &LoadedPlugin, manifest: &Manifest, hook: &str) {
 }
 
 impl PluginManager {
+    /// Stores an operator's (or the server's) decision and tells the other nodes.
     pub(super) fn set_stored(&self, id: &str, s: StoredState) -> Result<(), ManagerError> {
-        Ok(self.services.db.set_plugin_state(id, &s)?)
+        self.services.db.set_plugin_state(id, &s)?;
+        self.announce(id);
+        Ok(())
     }
 
     /// Swaps a plugin's state; an active plugin leaving gets `on_unload`.

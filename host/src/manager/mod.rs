@@ -14,12 +14,14 @@ mod identity;
 mod lifecycle;
 pub mod order;
 mod subscribers;
+mod sync;
 
 pub use calls::EventSink;
 pub use discover::{discover, plugin_dirs};
 pub use error::{LoadError, ManagerError};
 pub use health::Cause;
 pub use subscribers::Subscriber;
+pub use sync::node_name;
 
 use crate::host_api::Services;
 use crate::manifest::{LoadedManifest, Manifest, ManifestError};
@@ -108,6 +110,7 @@ pub struct PluginManager {
     broken: RwLock<Vec<(PathBuf, String)>>,
     next_order: std::sync::atomic::AtomicU64,
     events: std::sync::OnceLock<Arc<dyn EventSink>>,
+    node: String,
 }
 
 impl PluginManager {
@@ -132,6 +135,7 @@ impl PluginManager {
             broken: RwLock::new(Vec::new()),
             next_order: std::sync::atomic::AtomicU64::new(0),
             events: std::sync::OnceLock::new(),
+            node: sync::node_name(),
         })
     }
 

@@ -267,7 +267,12 @@ impl AdminApi {
         id: Path<String>,
     ) -> Result<Json<PluginSummary>, ApiError> {
         require_admin(&caller)?;
-        self.change(&state, id.0, |m, id| m.reload(id)).await
+        self.change(&state, id.0, |m, id| {
+            m.reload(id)?;
+            m.announce(id);
+            Ok(())
+        })
+        .await
     }
 
     /// Turns the plugin off (kept across restarts).

@@ -151,8 +151,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             "administrator created: username `{user}`, password `{password}` (shown once; set [server] admin_password to choose it)"
         );
     }
-    let node = format!("{}-{}", hostname(), std::process::id());
-    let scheduler = Scheduler::start(&manager, node);
+    manager.follow_changes();
+    let scheduler = Scheduler::start(&manager, manager.node().to_string());
     let hot_reload = if settings.server.hot_reload {
         let debounce = Duration::from_millis(settings.server.reload_debounce_ms);
         Some(HotReload::start(&manager, &settings.plugin_dir, debounce)?)
@@ -205,10 +205,4 @@ async fn shutdown_signal() {
     {
         let _ = ctrl_c.await;
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "raisfast".into())
 }

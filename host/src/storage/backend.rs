@@ -26,7 +26,15 @@ pub enum CronClaim {
 /// Everything the server keeps. Implemented by each backend; the server
 /// holds an `Arc<dyn Storage>`.
 pub trait Storage:
-    UserStore + ContentStore + CommentStore + PluginStore + PluginSql + CronStore + Send + Sync
+    UserStore
+    + ContentStore
+    + CommentStore
+    + PluginStore
+    + PluginSql
+    + CronStore
+    + ChangeFeed
+    + Send
+    + Sync
 {
     /// Where the data is, for messages (a file path, a URL without password).
     fn location(&self) -> String;
@@ -125,6 +133,17 @@ pub trait PluginSql {
         files: Vec<(String, String)>,
         deadline: Instant,
     ) -> Result<Vec<String>, MigrationError>;
+}
+
+/// Tells the other nodes on the same database that a plugin changed (an
+/// operator enabled, disabled, reloaded or uninstalled it), and hears them.
+/// A backend that only one node can use has nothing to say.
+pub trait ChangeFeed {
+    /// Announces that plugin `plugin_id` changed on node `node`.
+    fn announce(&self, node: &str, plugin_id: &str);
+    /// The announcements of every node, as `(node, plugin id)`, for as long
+    /// as the receiver is kept; `None` when there are no other nodes.
+    fn subscribe(&self) -> Option<std::sync::mpsc::Receiver<(String, String)>>;
 }
 
 /// The record of cron runs, which is also the lease of each tick.

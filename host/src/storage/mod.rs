@@ -21,7 +21,8 @@ mod session;
 pub mod sqlite;
 
 pub use backend::{
-    CommentStore, ContentStore, CronClaim, CronStore, PluginSql, PluginStore, Storage, UserStore,
+    ChangeFeed, CommentStore, ContentStore, CronClaim, CronStore, PluginSql, PluginStore, Storage,
+    UserStore,
 };
 pub use postgres::PgStorage;
 pub use records::{

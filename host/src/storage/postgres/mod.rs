@@ -12,6 +12,7 @@
 //! reading of their SQL. The server's role must own the database and have
 //! `CREATEROLE`.
 
+mod changes;
 mod comments;
 mod content;
 mod cron_runs;

@@ -258,6 +258,15 @@ impl crate::storage::Storage for SqliteStorage {
     }
 }
 
+/// One node per SQLite file: nobody to tell.
+impl crate::storage::ChangeFeed for SqliteStorage {
+    fn announce(&self, _node: &str, _plugin_id: &str) {}
+
+    fn subscribe(&self) -> Option<std::sync::mpsc::Receiver<(String, String)>> {
+        None
+    }
+}
+
 /// A pooled connection; goes back to the pool on drop unless it is mid-transaction.
 pub struct PooledConnection {
     conn: Option<Connection>,
