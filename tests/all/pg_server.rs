@@ -51,12 +51,13 @@ fn install(root: &Path) {
         &script_manifest(
             "pg.notes",
             "js",
-            "[permissions]\ndatabase = [\"read:content\"]\n\n[[routes]]\nmethod = \"POST\"\npath = \"/notes\"\nhandler = \"add\"\nauth = \"public\"\n",
+            "[permissions]\ndatabase = [\"read:content\"]\nfilesystem = [\"read\", \"write\"]\n\n[[routes]]\nmethod = \"POST\"\npath = \"/notes\"\nhandler = \"add\"\nauth = \"public\"\n\n[[routes]]\nmethod = \"POST\"\npath = \"/files\"\nhandler = \"files\"\nauth = \"public\"\n",
         ),
         &[
             (
                 "main.js",
-                "import { dbQuery, ok } from 'sdk';\n\
+                "import { dbQuery, ok, vfsWrite, vfsRead, vfsList, vfsExists } from 'sdk';\n\
+                 export function files(req) {\n  if (req.json.write) vfsWrite(req.json.path, req.json.write);\n  return ok({ text: vfsRead(req.json.path), list: vfsList('docs').map(e => e.name), exists: vfsExists('docs/none') });\n}\n\
                  export function add(req) {\n  const row = dbQuery('INSERT INTO notes_items (text) VALUES (?) RETURNING id', [req.json.text]);\n  const all = dbQuery('SELECT count(*) AS n FROM notes_items');\n  const titles = dbQuery('SELECT title FROM content ORDER BY created_at');\n  return ok({ id: row[0].id, count: all[0].n, titles: titles.map(t => t.title) });\n}\n",
             ),
             // The PostgreSQL dialect's migration wins over the common one.
@@ -144,6 +145,26 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
     assert_eq!(r["id"], 2);
     assert_eq!(r["count"], 2);
     assert_eq!(r["titles"], json!(["Hello"]));
+
+    // Files written on A are read on B.
+    let (status, r) = a.call(
+        "POST",
+        "/api/v1/plugins/pg.notes/files",
+        None,
+        Some(json!({"path": "docs/a.txt", "write": "from A"})),
+    );
+    assert_eq!(status, 200, "{r}");
+    let (status, r) = b.call(
+        "POST",
+        "/api/v1/plugins/pg.notes/files",
+        None,
+        Some(json!({"path": "docs/a.txt"})),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({"text": "from A", "list": ["a.txt"], "exists": false})
+    );
 
     // An operator's change on A holds on B within two seconds.
     let admin = a.admin();

@@ -1,4 +1,6 @@
-//! `vfs`: a private directory per plugin under `data_dir/plugins/ID/files`.
+//! `vfs`: a private directory per plugin under `data_dir/plugins/ID/files`,
+//! or, when the storage keeps files (PostgreSQL: every node sees the same),
+//! in the storage's [`FileStore`].
 //!
 //! - **linker**: `raisfast:plugin/vfs`.
 //! - **load**: the root directory's path ([`PluginFs::new`]); it is created and
@@ -10,6 +12,7 @@ use super::{HasPluginHost, PluginHost, PluginHostView};
 use super::{HostError, PluginContext};
 use crate::host_api::bindings::raisfast::plugin::types::Error as WitError;
 use crate::host_api::bindings::raisfast::plugin::vfs::{self as wit, Entry};
+use crate::storage::{FileEntry, FileError, FileQuota, FileStore};
 use cap_std::fs::Dir;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -122,6 +125,34 @@ fn io_error(path: &str, e: io::Error) -> HostError {
 }
 
 fn need(ctx: &PluginContext, write: bool) -> Result<&Dir, HostError> {
+    granted(ctx, write)?;
+    ctx.vfs.dir()
+}
+
+/// The files of the storage, when it keeps them (every node sees the same).
+fn shared(ctx: &PluginContext) -> Option<&dyn FileStore> {
+    ctx.services.db.files()
+}
+
+fn file_error(e: FileError) -> HostError {
+    match e {
+        FileError::NotFound => HostError::NotFound,
+        FileError::Invalid(m) => HostError::Invalid(m),
+        FileError::Limit(m) => HostError::Limit(m),
+        FileError::Failed(m) => HostError::Failed(m),
+    }
+}
+
+fn shared_entry(e: FileEntry) -> Entry {
+    Entry {
+        name: e.name,
+        is_dir: e.is_dir,
+        size: e.size,
+        modified_ms: e.modified_ms,
+    }
+}
+
+fn granted(ctx: &PluginContext, write: bool) -> Result<(), HostError> {
     let (granted, what) = if write {
         (ctx.grants.fs_write, "write")
     } else {
@@ -132,7 +163,7 @@ fn need(ctx: &PluginContext, write: bool) -> Result<&Dir, HostError> {
             "vfs: {what} access needs filesystem = [\"{what}\"] in [permissions] of manifest.toml"
         )));
     }
-    ctx.vfs.dir()
+    Ok(())
 }
 
 fn rel(p: &str) -> &str {
@@ -142,6 +173,10 @@ fn rel(p: &str) -> &str {
 /// Reads a whole file.
 pub fn read(ctx: &PluginContext, path: &str) -> Result<Vec<u8>, HostError> {
     let p = normalize(path)?;
+    if let Some(files) = shared(ctx) {
+        granted(ctx, false)?;
+        return files.file_read(&ctx.id, &p).map_err(file_error);
+    }
     let dir = need(ctx, false)?;
     dir.read(rel(&p)).map_err(|e| io_error(path, e))
 }
@@ -181,7 +216,7 @@ fn new_entries(dir: &Dir, p: &str, file_exists: bool) -> u64 {
 /// Creates or replaces a file atomically, within the quotas.
 pub fn write(ctx: &PluginContext, path: &str, data: &[u8]) -> Result<(), HostError> {
     let p = normalize(path)?;
-    let dir = need(ctx, true)?;
+    granted(ctx, true)?;
     if p.is_empty() {
         return Err(HostError::Invalid(
             "vfs: cannot write to the root directory".into(),
@@ -195,6 +230,16 @@ pub fn write(ctx: &PluginContext, path: &str, data: &[u8]) -> Result<(), HostErr
             limits.max_file_bytes
         )));
     }
+    if let Some(files) = shared(ctx) {
+        let quota = FileQuota {
+            max_total_bytes: limits.max_total_bytes,
+            max_entries: limits.max_entries,
+        };
+        return files
+            .file_write(&ctx.id, &p, data, quota)
+            .map_err(file_error);
+    }
+    let dir = ctx.vfs.dir()?;
     let mut usage = ctx.vfs.usage.lock().expect("vfs usage lock");
     let used = match *usage {
         Some(u) => u,
@@ -251,12 +296,16 @@ pub fn write(ctx: &PluginContext, path: &str, data: &[u8]) -> Result<(), HostErr
 /// Deletes a file or an empty directory.
 pub fn delete(ctx: &PluginContext, path: &str) -> Result<(), HostError> {
     let p = normalize(path)?;
-    let dir = need(ctx, true)?;
+    granted(ctx, true)?;
     if p.is_empty() {
         return Err(HostError::Invalid(
             "vfs: cannot delete the root directory".into(),
         ));
     }
+    if let Some(files) = shared(ctx) {
+        return files.file_delete(&ctx.id, &p).map_err(file_error);
+    }
+    let dir = ctx.vfs.dir()?;
     let mut usage = ctx.vfs.usage.lock().expect("vfs usage lock");
     let meta = dir.symlink_metadata(&p).map_err(|e| io_error(path, e))?;
     if meta.is_dir() {
@@ -291,6 +340,11 @@ fn entry(name: String, meta: &cap_std::fs::Metadata) -> Entry {
 /// Lists a directory, sorted by name.
 pub fn list(ctx: &PluginContext, path: &str) -> Result<Vec<Entry>, HostError> {
     let p = normalize(path)?;
+    if let Some(files) = shared(ctx) {
+        granted(ctx, false)?;
+        let entries = files.file_list(&ctx.id, &p).map_err(file_error)?;
+        return Ok(entries.into_iter().map(shared_entry).collect());
+    }
     let dir = need(ctx, false)?;
     let mut out = Vec::new();
     for e in dir.read_dir(rel(&p)).map_err(|e| io_error(path, e))? {
@@ -309,6 +363,13 @@ pub fn list(ctx: &PluginContext, path: &str) -> Result<Vec<Entry>, HostError> {
 /// Describes a file or directory.
 pub fn stat(ctx: &PluginContext, path: &str) -> Result<Entry, HostError> {
     let p = normalize(path)?;
+    if let Some(files) = shared(ctx) {
+        granted(ctx, false)?;
+        return files
+            .file_stat(&ctx.id, &p)
+            .map(shared_entry)
+            .map_err(file_error);
+    }
     let dir = need(ctx, false)?;
     let meta = dir.metadata(rel(&p)).map_err(|e| io_error(path, e))?;
     Ok(entry(p, &meta))
@@ -317,6 +378,14 @@ pub fn stat(ctx: &PluginContext, path: &str) -> Result<Entry, HostError> {
 /// Whether a file or directory exists.
 pub fn exists(ctx: &PluginContext, path: &str) -> Result<bool, HostError> {
     let p = normalize(path)?;
+    if let Some(files) = shared(ctx) {
+        granted(ctx, false)?;
+        return match files.file_stat(&ctx.id, &p) {
+            Ok(_) => Ok(true),
+            Err(FileError::NotFound) => Ok(false),
+            Err(e) => Err(file_error(e)),
+        };
+    }
     let dir = need(ctx, false)?;
     match dir.metadata(rel(&p)) {
         Ok(_) => Ok(true),

@@ -38,6 +38,9 @@ pub trait Storage:
 {
     /// Where the data is, for messages (a file path, a URL without password).
     fn location(&self) -> String;
+    /// The plugins' files, when this backend keeps them (so that nodes share
+    /// them); `None`: each node keeps them on its disk.
+    fn files(&self) -> Option<&dyn super::FileStore>;
 }
 
 /// Users and their sessions.

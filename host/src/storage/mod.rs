@@ -14,6 +14,7 @@
 
 mod backend;
 mod cron_lease;
+mod files;
 mod kv_quota;
 pub mod postgres;
 mod records;
@@ -24,6 +25,7 @@ pub use backend::{
     ChangeFeed, CommentStore, ContentStore, CronClaim, CronStore, PluginSql, PluginStore, Storage,
     UserStore,
 };
+pub use files::{FileEntry, FileError, FileQuota, FileStore};
 pub use postgres::PgStorage;
 pub use records::{
     Comment, Content, ContentFilter, CronRun, Principal, StoredState, User, Visibility,

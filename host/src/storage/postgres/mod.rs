@@ -16,6 +16,7 @@ mod changes;
 mod comments;
 mod content;
 mod cron_runs;
+mod files;
 mod plugin_sql;
 mod plugins;
 mod users;
@@ -169,6 +170,16 @@ REVOKE EXECUTE ON FUNCTION raisfast_plugin(), raisfast_kv_get(text, bigint), rai
 "#,
     r#"
 ALTER TABLE raisfast_cron_runs ADD COLUMN lease_until BIGINT;
+CREATE TABLE raisfast_files (
+    plugin_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    is_dir BOOLEAN NOT NULL,
+    data BYTEA,
+    modified_ms BIGINT NOT NULL,
+    PRIMARY KEY (plugin_id, path)
+);
+CREATE INDEX raisfast_files_by_parent ON raisfast_files (plugin_id, parent);
 "#,
 ];
 
@@ -310,6 +321,10 @@ impl PgStorage {
 impl crate::storage::Storage for PgStorage {
     fn location(&self) -> String {
         self.location.clone()
+    }
+
+    fn files(&self) -> Option<&dyn crate::storage::FileStore> {
+        Some(self)
     }
 }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// Tables that keep rows per plugin, emptied by a purge.
 const PLUGIN_TABLES: &[&str] = &[
     "raisfast_kv",
+    "raisfast_files",
     "raisfast_plugin_migrations",
     "raisfast_cron_runs",
     "raisfast_plugin_state",

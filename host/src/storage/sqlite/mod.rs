@@ -256,6 +256,10 @@ impl crate::storage::Storage for SqliteStorage {
     fn location(&self) -> String {
         self.path().display().to_string()
     }
+
+    fn files(&self) -> Option<&dyn crate::storage::FileStore> {
+        None
+    }
 }
 
 /// One node per SQLite file: nobody to tell.
