@@ -1,6 +1,7 @@
 //! End to end on PostgreSQL: the real binary with `RAISFAST_DATABASE_URL`,
-//! real plugins whose hooks, routes, SQL and KV all go to one database, and
-//! two nodes on that database sharing users, sessions, content and KV.
+//! real plugins whose hooks, routes, SQL, KV and files all go to one
+//! database, and three nodes on that database sharing users, sessions,
+//! content, plugin state and cron, one of them killed under write load.
 
 use crate::pg_support::PgCluster;
 use crate::server_support::{Server, plugin, wait_until};
@@ -74,7 +75,7 @@ fn install(root: &Path) {
 }
 
 #[test]
-fn two_nodes_on_one_postgresql_serve_the_same_site() {
+fn three_nodes_on_one_postgresql_serve_the_same_site() {
     let pg = PgCluster::start();
     let url = pg.database();
     // A table the operator made for plugins, in the shared database.
@@ -82,13 +83,14 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
         .unwrap()
         .batch_execute("CREATE TABLE pg_log (source TEXT, title TEXT)")
         .unwrap();
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    for d in [&a_dir, &b_dir] {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    for d in &dirs {
         install(d.path());
     }
     let env = [("RAISFAST_DATABASE_URL", url.as_str())];
-    let a = Server::start_with(a_dir.path(), &env);
-    let b = Server::start_with(b_dir.path(), &env);
+    let a = Server::start_with(dirs[0].path(), &env);
+    let b = Server::start_with(dirs[1].path(), &env);
+    let mut third = Server::start_with(dirs[2].path(), &env);
 
     // A user registered and signed in on A is signed in on B.
     let alice = a.user("alice");
@@ -166,7 +168,7 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
         json!({"text": "from A", "list": ["a.txt"], "exists": false})
     );
 
-    // An operator's change on A holds on B within two seconds.
+    // An operator's change on A holds on B and C within two seconds.
     let admin = a.admin();
     let (status, r) = a.call(
         "POST",
@@ -177,8 +179,9 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
     assert_eq!(status, 200, "{r}");
     let route = |s: &Server| s.call("GET", "/api/v1/plugins/pg.lua/last", None, None).0;
     assert!(
-        wait_until(Duration::from_secs(2), || route(&b) == 503),
-        "B still serves the plugin disabled on A:\n{}",
+        wait_until(Duration::from_secs(2), || route(&b) == 503
+            && route(&third) == 503),
+        "B or C still serves the plugin disabled on A:\n{}",
         b.output()
     );
     let (status, r) = a.call(
@@ -194,7 +197,7 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
         b.output()
     );
 
-    // A job every second, on both nodes: each tick runs once, on one of them.
+    // A job every second, on all three nodes: each tick runs once, on one of them.
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let role = raisfast::storage::postgres::role_of("pg.ticker");
     let counts = |db: &mut postgres::Client| -> (i64, i64) {
@@ -207,7 +210,7 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
         (r.get(0), r.get(1))
     };
     assert!(
-        wait_until(Duration::from_secs(20), || counts(&mut db).1 >= 5),
+        wait_until(Duration::from_secs(30), || counts(&mut db).1 >= 10),
         "the job did not run:\n{}",
         a.output()
     );
@@ -221,4 +224,54 @@ fn two_nodes_on_one_postgresql_serve_the_same_site() {
         .unwrap()
         .get(0);
     assert!(nodes >= 1);
+
+    // Writes acknowledged by C before it is killed are kept; A and B serve on.
+    let token = third.login("alice", "password-123");
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (base, acked, stop) = (third.base.clone(), acked.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let agent = ureq::Agent::new_with_defaults();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                n += 1;
+                let sent = agent
+                    .post(&format!("{base}/api/v1/content"))
+                    .header("authorization", &format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .send(json!({"title": format!("w{n}"), "status": "published"}).to_string());
+                match sent {
+                    Ok(mut r) if r.status() == 201 => {
+                        let text = r.body_mut().read_to_string().unwrap_or_default();
+                        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        acked
+                            .lock()
+                            .unwrap()
+                            .push(v["id"].as_str().unwrap().to_string());
+                    }
+                    Ok(_) => {}
+                    Err(_) => break, // the node is gone
+                }
+            }
+        })
+    };
+    assert!(wait_until(Duration::from_secs(20), || acked
+        .lock()
+        .unwrap()
+        .len()
+        >= 20));
+    third.kill_9();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.join().unwrap();
+    let acked = acked.lock().unwrap().clone();
+    for id in &acked {
+        assert_eq!(
+            a.call("GET", &format!("/api/v1/content/{id}"), None, None)
+                .0,
+            200,
+            "write {id}, acknowledged by the killed node, is lost"
+        );
+    }
+    assert_eq!(b.call("GET", "/api/v1/content", None, None).0, 200);
 }
