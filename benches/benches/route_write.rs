@@ -4,7 +4,7 @@
 //! `GET /write` stores one KV entry (one write transaction), `GET /read` reads
 //! one. Each runs at 16 and at 256 open connections, the rounds interleaved;
 //! the read-only route is the baseline measured in the same run. Writers wait
-//! in the process's writer line ([`raisfast::store`]), requests beyond the
+//! in the process's writer line ([`raisfast::storage`]), requests beyond the
 //! in-flight bound in the server's line: the goal is that 256 connections
 //! keep at least 90% of the requests/s of 16, with p99 at most 50 ms.
 //!

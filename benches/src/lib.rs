@@ -314,4 +314,7 @@ pub const SDK_NAMES: [&str; 20] = [
 
 pub mod load;
 pub mod native;
+/// A throwaway PostgreSQL cluster, the tests' own.
+#[path = "../../tests/all/pg_support.rs"]
+pub mod pg;
 pub mod realistic;
