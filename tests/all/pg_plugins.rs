@@ -50,7 +50,8 @@ fn setup() -> (PgCluster, Arc<PgStorage>) {
     let mut c = db.connection().unwrap();
     c.batch_execute(
         "INSERT INTO users (id, username, password_hash, role, created_at) VALUES ('u1', 'root', 'h', 'admin', 1);
-         INSERT INTO content (id, type, title, slug, created_at, updated_at) VALUES ('c1', 'post', 'Hello', 'hello', 1, 1);",
+         INSERT INTO content (id, type, title, slug, created_at, updated_at) VALUES ('c1', 'post', 'Hello', 'hello', 1, 1);
+         CREATE TABLE products (id SERIAL PRIMARY KEY, name TEXT);",
     )
     .unwrap();
     (pg, db)
@@ -59,8 +60,16 @@ fn setup() -> (PgCluster, Arc<PgStorage>) {
 #[test]
 fn a_plugin_owns_its_schema_and_reads_what_it_is_granted() {
     let (_pg, db) = setup();
-    let crm = access("com.example.crm", &["read:content"]);
+    let crm = access("com.example.crm", &["read:content", "products"]);
     let mut s = session(&db, &crm, 10);
+    // An operator's table with a serial key, granted for writing.
+    let added = s
+        .query(
+            "INSERT INTO products (name) VALUES (?) RETURNING id",
+            r#"["lamp"]"#,
+        )
+        .unwrap();
+    assert_eq!(added, r#"[{"id":1}]"#);
     s.execute(
         "CREATE TABLE crm_deals (id SERIAL PRIMARY KEY, name TEXT NOT NULL, amount NUMERIC(10,2), won BOOLEAN)",
         "",

@@ -91,6 +91,26 @@ impl PgStorage {
                 "GRANT {privileges} ON TABLE public.\"{}\" TO {role};",
                 table.replace('"', "\"\"")
             ));
+            if write {
+                // Inserting into a table with a serial column uses its sequence.
+                let sequences = tx
+                    .query(
+                        "SELECT s.relname::text FROM pg_class s
+                         JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
+                         JOIN pg_class t ON t.oid = d.refobjid
+                         WHERE s.relkind = 'S' AND t.relname = $1
+                         AND t.relnamespace = 'public'::regnamespace",
+                        &[table],
+                    )
+                    .map_err(failed)?;
+                for seq in sequences {
+                    let name: String = seq.get(0);
+                    sql.push_str(&format!(
+                        "GRANT USAGE ON SEQUENCE public.\"{}\" TO {role};",
+                        name.replace('"', "\"\"")
+                    ));
+                }
+            }
         }
         tx.batch_execute(&sql).map_err(failed)?;
         tx.execute(
