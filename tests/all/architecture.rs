@@ -3,7 +3,8 @@
 //! is used outside `storage`, and no file grows past 450 lines.
 //!
 //! Uses are read from the source: every `crate::name` path (also inside
-//! `use crate::{a, b}` groups), outside comments and `#[cfg(test)]` code.
+//! `use crate::{a, b}` groups), in code and in doc links, outside plain `//`
+//! comments and `#[cfg(test)]` code.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -37,11 +38,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The source without comments and without its `#[cfg(test)]` tail.
+/// The source without plain comments (doc comments stay: their links are
+/// uses too) and without its `#[cfg(test)]` tail.
 fn code(text: &str) -> String {
     let text = text.split("#[cfg(test)]").next().unwrap_or("");
     text.lines()
         .map(|l| match l.find("//") {
+            Some(i) if l[i..].starts_with("///") || l[i..].starts_with("//!") => l,
             Some(i) if !l[..i].contains('"') => &l[..i],
             _ => l,
         })
@@ -152,12 +155,14 @@ fn every_module_uses_only_the_layers_below_it() {
 #[test]
 fn the_layer_check_sees_a_use_that_goes_up() {
     let code = code(
-        "use crate::{manifest::Manifest, server};\n// crate::cli in a comment\nfn f() { crate::cms::x(); }",
+        "use crate::{manifest::Manifest, server};\n// crate::cli in a comment\n/// [`crate::watch`]\nfn f() { crate::cms::x(); }",
     );
     let found = uses(&code);
     assert_eq!(
         found,
-        ["cms", "manifest", "server"].map(String::from).into()
+        ["cms", "manifest", "server", "watch"]
+            .map(String::from)
+            .into()
     );
     assert!(layer_of("server") > layer_of("manager"));
 }

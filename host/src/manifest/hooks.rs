@@ -7,7 +7,7 @@
 //! override lets the first subscriber that returns a value win.
 //!
 //! This is part of the manifest layer because a manifest is validated against
-//! it; the dispatcher ([`crate::dispatch`]) runs hooks by these rules.
+//! it; the dispatcher (the `dispatch` module) runs hooks by these rules.
 
 use serde::Serialize;
 
