@@ -27,25 +27,23 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-/// A plugin's connections, and the grants they were provisioned for.
+/// A plugin's connections. Its role is provisioned when the pool is made;
+/// every (re)load of the plugin drops the pool ([`PluginSql::migrate_plugin`]),
+/// so new grants take effect then.
 pub struct PluginPool {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
-    grants: String,
 }
 
 /// Idle connections kept per plugin on each node.
 const PLUGIN_POOL: u32 = 4;
 
 impl PgStorage {
-    /// The plugin's pool, provisioning its role first (again when its grants changed).
+    /// The plugin's pool, provisioning its role first when there is none.
     fn plugin_pool(
         &self,
         access: &PluginAccess,
     ) -> Result<r2d2::Pool<PostgresConnectionManager<NoTls>>, SqlError> {
-        let grants = format!("{:?}", access.grants);
-        if let Some(p) = self.plugins.lock().expect("plugin pools").get(&access.id)
-            && p.grants == grants
-        {
+        if let Some(p) = self.plugins.lock().expect("plugin pools").get(&access.id) {
             return Ok(p.pool.clone());
         }
         let password = self.provision(access)?;
@@ -57,13 +55,10 @@ impl PgStorage {
             .idle_timeout(Some(Duration::from_secs(60)))
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(PostgresConnectionManager::new(config, NoTls));
-        self.plugins.lock().expect("plugin pools").insert(
-            access.id.clone(),
-            PluginPool {
-                pool: pool.clone(),
-                grants,
-            },
-        );
+        self.plugins
+            .lock()
+            .expect("plugin pools")
+            .insert(access.id.clone(), PluginPool { pool: pool.clone() });
         Ok(pool)
     }
 
