@@ -126,7 +126,7 @@ fn attacks_on_postgresql_are_refused_by_postgresql() {
         .execute("INSERT INTO shop_secrets VALUES ('key')", "")
         .unwrap();
     drop(other);
-    let shop_role = raisfast::storage::postgres::role_of("com.example.shop");
+    let shop_role = db.role_of("com.example.shop");
     let mut s = session(&db, &crm, 10);
     let denied = |s: &mut Box<dyn PluginSession>, sql: &str| {
         let e = s
@@ -248,4 +248,30 @@ fn migrations_run_once_as_the_plugin_and_a_failing_one_leaves_nothing() {
     let mut s = session(&db, &crm, 10);
     assert!(s.query("SELECT * FROM crm_b", "").is_err(), "rolled back");
     assert_eq!(s.query("SELECT x FROM crm_a", "").unwrap(), r#"[{"x":1}]"#);
+}
+
+#[test]
+fn two_sites_on_one_cluster_never_share_a_plugins_role() {
+    // Roles are cluster-wide: a plugin id installed on two sites (two
+    // databases of one cluster) must get two roles, or the second site's
+    // provisioning would take over (and re-password) the first one's.
+    let pg = PgCluster::start();
+    let a = Arc::new(PgStorage::open(&pg.database()).unwrap());
+    let b = Arc::new(PgStorage::open(&pg.database()).unwrap());
+    assert_ne!(a.role_of("com.example.crm"), b.role_of("com.example.crm"));
+    let crm = access("com.example.crm", &[]);
+    let mut on_a = session(&a, &crm, 10);
+    on_a.execute("CREATE TABLE crm_notes (n TEXT)", "").unwrap();
+    on_a.execute("INSERT INTO crm_notes VALUES ('a')", "")
+        .unwrap();
+    let mut on_b = session(&b, &crm, 10);
+    on_b.execute("CREATE TABLE crm_notes (n TEXT)", "").unwrap();
+    // Site A opens a new connection for its plugin after B provisioned its own.
+    let mut again = session(&a, &crm, 10);
+    assert_eq!(
+        again.query("SELECT n FROM crm_notes", "").unwrap(),
+        r#"[{"n":"a"}]"#
+    );
+    assert_eq!(on_b.query("SELECT n FROM crm_notes", "").unwrap(), "[]");
+    drop((on_a, on_b));
 }

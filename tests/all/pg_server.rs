@@ -199,7 +199,14 @@ fn three_nodes_on_one_postgresql_serve_the_same_site() {
 
     // A job every second, on all three nodes: each tick runs once, on one of them.
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let role = raisfast::storage::postgres::role_of("pg.ticker");
+    // The plugin's schema, as an operator finds it.
+    let role: String = db
+        .query_one(
+            "SELECT role FROM raisfast_plugin_roles WHERE plugin_id = 'pg.ticker'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
     let counts = |db: &mut postgres::Client| -> (i64, i64) {
         let r = db
             .query_one(

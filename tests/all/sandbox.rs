@@ -246,6 +246,17 @@ fn personal_data_reaches_only_plugins_granted_it() {
         "{}",
         seen("e2e.granted")
     );
+    // Events are delivered asynchronously, per subscriber: wait until the
+    // plugin without the grant has had both content events too.
+    assert!(
+        crate::server_support::wait_until(Duration::from_secs(10), || {
+            seen("e2e.nosy")["content"]
+                .as_array()
+                .is_some_and(|c| c.len() >= 2)
+        }),
+        "{}",
+        seen("e2e.nosy")
+    );
     assert_eq!(
         seen("e2e.nosy"),
         // No account, and of the draft only its metadata (not its title).

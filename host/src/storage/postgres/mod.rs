@@ -21,8 +21,6 @@ mod plugin_sql;
 mod plugins;
 mod users;
 
-pub use plugin_sql::role_of;
-
 use crate::storage::StorageError;
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;

@@ -14,8 +14,6 @@ mod roles;
 mod session;
 mod values;
 
-pub use roles::role_of;
-
 use super::PgStorage;
 use crate::storage::{
     Dialect, MigrationError, PluginAccess, PluginSession, PluginSql, SqlError, now_ms,
@@ -48,7 +46,7 @@ impl PgStorage {
         }
         let password = self.provision(access)?;
         let mut config = self.config.clone();
-        config.user(&role_of(&access.id)).password(password);
+        config.user(&self.role_of(&access.id)).password(password);
         let pool = r2d2::Pool::builder()
             .max_size(PLUGIN_POOL)
             .min_idle(Some(0))

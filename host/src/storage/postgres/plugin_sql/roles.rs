@@ -1,6 +1,8 @@
 //! A PostgreSQL role and schema per plugin, and its grants.
 //!
-//! Each plugin logs in as its own role (`rf_` and a hash of its id), whose
+//! Each plugin logs in as its own role (`rf_` and a hash of the server's
+//! secret and the plugin's id, so two sites sharing one PostgreSQL cluster
+//! never share a role: roles are cluster-wide, unlike schemas), whose
 //! password is derived from a secret only the server's role can read, and
 //! owns a schema of the same name, first on its `search_path`: its tables go
 //! there. It is granted, on the core tables of `public`, exactly what its
@@ -17,9 +19,9 @@ use sha2::{Digest, Sha256};
 /// Connections one plugin may hold at once, on every node together.
 const CONNECTION_LIMIT: u32 = 16;
 
-/// The role (and schema) of plugin `id`.
-pub fn role_of(id: &str) -> String {
-    let h = Sha256::digest(id.as_bytes());
+/// The role (and schema) of plugin `id` on the site whose secret is `secret`.
+fn role_name(secret: &str, id: &str) -> String {
+    let h = Sha256::digest(format!("{secret}:role:{id}").as_bytes());
     let hex: String = h.iter().take(12).map(|b| format!("{b:02x}")).collect();
     format!("rf_{hex}")
 }
@@ -35,9 +37,15 @@ fn failed(e: postgres::Error) -> SqlError {
 }
 
 impl PgStorage {
+    /// The PostgreSQL role of plugin `id`, also the name of its schema (the
+    /// table `raisfast_plugin_roles` lists them for operators).
+    pub fn role_of(&self, id: &str) -> String {
+        role_name(&self.secret, id)
+    }
+
     /// Creates (or brings up to date) the plugin's role, schema and grants.
     pub(super) fn provision(&self, access: &PluginAccess) -> Result<String, SqlError> {
-        let role = role_of(&access.id);
+        let role = self.role_of(&access.id);
         let password = password_of(&self.secret, &role);
         let mut conn = self
             .connection()
@@ -128,7 +136,7 @@ impl PgStorage {
         &self,
         plugin_id: &str,
     ) -> Result<(), postgres::Error> {
-        let role = role_of(plugin_id);
+        let role = self.role_of(plugin_id);
         self.forget_pool(plugin_id);
         let mut conn = match self.connection() {
             Ok(c) => c,
