@@ -4,6 +4,7 @@
 //! table in docs/security.md must list exactly these attacks with these
 //! outcomes: the test fails if the docs and the behaviour part.
 
+use crate::backend::{Backend, TestDb};
 use crate::support::{TableResolver, TestServer, guests, root, settings};
 use raisfast::cron::Scheduler;
 use raisfast::dispatch::Dispatcher;
@@ -49,6 +50,11 @@ struct Ctx {
     hooks: Arc<Dispatcher>,
     server: TestServer,
     vfs_root: std::path::PathBuf,
+    /// The database, and the data directory (SQLite's file is there).
+    db: TestDb,
+    data_dir: std::path::PathBuf,
+    /// Another plugin's table, as SQL names it on this backend.
+    other_table: String,
 }
 
 fn grants(port: u16) -> String {
@@ -92,11 +98,13 @@ fn install(dir: &Path, name: &str, manifest: &str, files: &[(&str, &str)], wasm:
 }
 
 impl Ctx {
-    fn new() -> Ctx {
+    fn new(backend: Backend) -> Ctx {
         let tmp = tempfile::tempdir().unwrap();
         let server = TestServer::start();
         let p = server.port;
         let mut s = settings(tmp.path());
+        let test_db = backend.database();
+        test_db.apply(&mut s);
         s.runtime.pool_size = 1;
         s.http.allowed_private_networks = vec!["127.0.0.1/32".parse().unwrap()];
         s.vfs.max_file_bytes = 50_000;
@@ -106,8 +114,31 @@ impl Ctx {
         s.database.max_plugin_bytes = 1024 * 1024;
         std::fs::create_dir_all(&s.plugin_dir).unwrap();
         std::fs::create_dir_all(&s.data_dir).unwrap();
+        // A table an operator made for plugins, there before they load.
+        test_db.batch(
+            &s.data_dir,
+            match backend {
+                Backend::Sqlite => "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT);",
+                Backend::Postgres => "CREATE TABLE products (id SERIAL PRIMARY KEY, name TEXT);",
+            },
+        );
+        let data_dir = s.data_dir.clone();
         let plugins = s.plugin_dir.clone();
         let g = grants(p);
+        // Another plugin, whose migration makes a table of its own.
+        install(
+            &plugins,
+            "someone-other",
+            &manifest("someone.other", "js", ""),
+            &[("main.js", "export function ping() { return 'pong'; }")],
+            None,
+        );
+        std::fs::create_dir_all(plugins.join("someone-other/migrations")).unwrap();
+        std::fs::write(
+            plugins.join("someone-other/migrations/001.sql"),
+            "CREATE TABLE other_secrets (x TEXT); INSERT INTO other_secrets VALUES ('key');",
+        )
+        .unwrap();
         for (lang, entry) in [(Js, "main.js"), (Lua, "init.lua"), (Rhai, "init.rhai")] {
             let src = std::fs::read_to_string(
                 root().join(format!("tests/plugins/attacks-{}/{entry}", lang.name())),
@@ -192,12 +223,19 @@ impl Ctx {
         let report = manager.load_all();
         assert!(report.failed.is_empty(), "{:?}", report.failed);
         let hooks = Dispatcher::start(Arc::clone(&manager));
+        let other_table = match test_db.plugin_schema("someone.other") {
+            Some(schema) => format!("{schema}.other_secrets"),
+            None => "other_secrets".into(),
+        };
         Ctx {
             _tmp: tmp,
             manager,
             hooks,
             server,
             vfs_root,
+            db: test_db,
+            data_dir,
+            other_table,
         }
     }
 
@@ -559,7 +597,7 @@ fn attacks() -> Vec<Attack> {
             c,
             l,
             "sql",
-            "SELECT p.name, u.password_hash FROM products p JOIN users u"
+            "SELECT p.name, u.password_hash FROM products p JOIN users u ON 1 = 1"
         )),
         attack!("DB-02", ALL, "denied", |c, l| sql(
             c,
@@ -571,7 +609,7 @@ fn attacks() -> Vec<Attack> {
             c,
             l,
             "sql",
-            "SELECT name FROM products WHERE id IN (SELECT rowid FROM users)"
+            "SELECT name FROM products WHERE name IN (SELECT id FROM users)"
         )),
         attack!("DB-04", ALL, "denied", |c, l| sql(
             c,
@@ -621,12 +659,20 @@ fn attacks() -> Vec<Attack> {
             "exec",
             "CREATE TRIGGER steal AFTER INSERT ON products BEGIN DELETE FROM users; END"
         )),
-        attack!("DB-12", ALL, "denied", |c, l| sql(
-            c,
-            l,
-            "exec",
-            "CREATE VIEW everyone AS SELECT * FROM users"
-        )),
+        attack!("DB-12", ALL, "denied", |c, l| {
+            // Made and then read: where making it is allowed, reading is not.
+            let view = format!("{}_everyone", l.name());
+            let made = sql(
+                c,
+                l,
+                "exec",
+                &format!("CREATE VIEW {view} AS SELECT * FROM users"),
+            );
+            if made != "ok" {
+                return made;
+            }
+            sql(c, l, "sql", &format!("SELECT * FROM {view}"))
+        }),
         attack!("DB-13", ALL, "denied", |c, l| sql(
             c,
             l,
@@ -655,13 +701,13 @@ fn attacks() -> Vec<Attack> {
             c,
             l,
             "sql",
-            "SELECT * FROM other_secrets"
+            &format!("SELECT * FROM {}", c.other_table)
         )),
         attack!("DB-18", ALL, "denied", |c, l| sql(
             c,
             l,
             "exec",
-            "CREATE TEMP TABLE t (x)"
+            "CREATE TEMP TABLE t (x TEXT)"
         )),
         attack!(
             "DB-19",
@@ -673,19 +719,10 @@ fn attacks() -> Vec<Attack> {
                     "open_txn",
                     json!({"sql": "INSERT INTO products (name) VALUES ('uncommitted')"}),
                 );
-                let conn = raisfast::storage::SqliteStorage::open(
-                    &c.manager.services().settings.database_path(),
-                )
-                .unwrap()
-                .connection()
-                .unwrap();
-                let n: i64 = conn
-                    .query_row(
-                        "SELECT count(*) FROM products WHERE name = 'uncommitted'",
-                        [],
-                        |r| r.get(0),
-                    )
-                    .unwrap();
+                let n = c.db.count(
+                    &c.data_dir,
+                    "SELECT count(*) FROM products WHERE name = 'uncommitted'",
+                );
                 if n == 0 {
                     "rolled back when the call ends".into()
                 } else {
@@ -1208,15 +1245,7 @@ fn documented() -> BTreeMap<String, (String, String)> {
 
 #[test]
 fn every_attack_in_docs_security_fails_as_documented() {
-    let ctx = Ctx::new();
-    let db = &ctx.manager.services().db;
-    raisfast::storage::SqliteStorage::open(&ctx.manager.services().settings.database_path())
-        .unwrap()
-        .connection()
-        .unwrap()
-        .execute_batch("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE other_secrets (x);")
-        .unwrap();
-    db.claim_prefix("other_", "someone.other").unwrap();
+    let ctx = Ctx::new(Backend::Sqlite);
     let docs = documented();
     let attacks = attacks();
     let mut failures = Vec::new();
@@ -1258,5 +1287,62 @@ fn every_attack_in_docs_security_fails_as_documented() {
         }
     }
     assert!(attacks.len() >= 40);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The database attacks' outcomes on PostgreSQL (docs/security.md, second
+/// table): id -> outcome.
+fn documented_on_postgres() -> BTreeMap<String, String> {
+    let md = std::fs::read_to_string(root().join("docs/security.md")).unwrap();
+    let start = md
+        .find("<!-- pg-attacks:start -->")
+        .expect("PostgreSQL attack table start marker");
+    let end = md
+        .find("<!-- pg-attacks:end -->")
+        .expect("PostgreSQL attack table end marker");
+    md[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| DB-"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            (cells[0].to_string(), cells[2].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_database_attack_fails_on_postgresql_as_documented() {
+    let ctx = Ctx::new(Backend::Postgres);
+    let docs = documented_on_postgres();
+    let mut failures = Vec::new();
+    let db_attacks: Vec<Attack> = attacks()
+        .into_iter()
+        .filter(|a| a.id.starts_with("DB-"))
+        .collect();
+    for a in &db_attacks {
+        let Some(expect) = docs.get(a.id) else {
+            failures.push(format!(
+                "{}: not in the PostgreSQL table of docs/security.md",
+                a.id
+            ));
+            continue;
+        };
+        for &lang in a.langs {
+            let got = (a.run)(&ctx, lang);
+            if got != *expect {
+                failures.push(format!(
+                    "{} in {} on PostgreSQL: expected `{expect}`, got `{got}`",
+                    a.id,
+                    lang.name(),
+                ));
+            }
+        }
+    }
+    for id in docs.keys() {
+        if !db_attacks.iter().any(|a| a.id == id) {
+            failures.push(format!("{id}: documented but not in the suite"));
+        }
+    }
+    assert!(db_attacks.len() >= 24);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

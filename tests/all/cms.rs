@@ -1,5 +1,6 @@
 //! The CMS API over HTTP, and every server hook it fires, seen by a plugin.
 
+use crate::backend::Backend;
 use crate::server_support::{Server, plugin, wait_until};
 use crate::support::script_manifest;
 use raisfast::manifest::hooks::CORE_HOOKS;
@@ -33,11 +34,12 @@ fn recorder(root: &std::path::Path) {
     plugin(root, "recorder", &manifest, &[("main.js", &js)]);
 }
 
-#[test]
-fn the_cms_api_and_the_hooks_it_fires() {
+crate::backend::on_both_backends!(the_cms_api_and_the_hooks_it_fires);
+
+fn the_cms_api_and_the_hooks_it_fires(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     recorder(tmp.path());
-    let server = Server::start(tmp.path());
+    let server = Server::start_on(tmp.path(), &backend.database());
     let (status, body) = server.call(
         "POST",
         "/api/v1/auth/register",

@@ -3,6 +3,7 @@
 //! and implements each hook kind and two routes. All four must give the same
 //! observable results.
 
+use crate::backend::Backend;
 use crate::support::{Harness, guests, script_manifest};
 use raisfast::host_api::bindings::raisfast::plugin::types::{Header, RouteRequest};
 use raisfast::runtime::{CallError, CallErrorKind};
@@ -18,8 +19,8 @@ filesystem = ["read", "write"]
 greeting = "hi"
 "#;
 
-fn harness() -> Harness {
-    let h = Harness::new();
+fn harness(backend: Backend) -> Harness {
+    let h = Harness::on(&backend.database());
     for lang in LANGS {
         let id = format!("test.conf-{lang}");
         if lang == "rust" {
@@ -57,9 +58,10 @@ fn normalize(v: Value) -> Value {
     }
 }
 
-#[test]
-fn every_runtime_reports_the_same_scenario() {
-    let h = harness();
+crate::backend::on_both_backends!(every_runtime_reports_the_same_scenario);
+
+fn every_runtime_reports_the_same_scenario(backend: Backend) {
+    let h = harness(backend);
     let expected = normalize(json!([
         ["kv.set", "ok", null],
         ["kv.get", "ok", {"a": 1, "list": [1, 2]}],
@@ -111,7 +113,7 @@ fn every_runtime_reports_the_same_scenario() {
 
 #[test]
 fn every_runtime_implements_each_hook_kind_alike() {
-    let h = harness();
+    let h = harness(Backend::Sqlite);
     for lang in LANGS {
         let id = format!("test.conf-{lang}");
         let filtered = h
@@ -141,7 +143,7 @@ fn every_runtime_implements_each_hook_kind_alike() {
 
 #[test]
 fn script_errors_name_the_file_and_line() {
-    let h = harness();
+    let h = harness(Backend::Sqlite);
     for (lang, at) in [
         ("js", "main.js:"),
         ("lua", "init.lua:"),
@@ -172,7 +174,7 @@ fn request(handler: &str) -> RouteRequest {
 
 #[test]
 fn every_runtime_serves_routes_alike() {
-    let h = harness();
+    let h = harness(Backend::Sqlite);
     for lang in LANGS {
         let p = h.manager.plugin(&format!("test.conf-{lang}")).unwrap();
         let r = p

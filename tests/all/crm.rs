@@ -2,6 +2,7 @@
 //! contacts, deals through the pipeline, the timeline, stats, and its hook on
 //! content.
 
+use crate::backend::Backend;
 use crate::server_support::{Server, wait_until};
 use crate::support::root;
 use serde_json::{Value, json};
@@ -19,14 +20,15 @@ fn copy(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-#[test]
-fn the_crm_walkthrough() {
+crate::backend::on_both_backends!(the_crm_walkthrough);
+
+fn the_crm_walkthrough(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     copy(
         &root().join("extensions/plugins/crm"),
         &tmp.path().join("plugins/crm"),
     );
-    let server = Server::start(tmp.path());
+    let server = Server::start_on(tmp.path(), &backend.database());
     assert!(
         server.output().contains("plugin loaded: com.raisfast.crm"),
         "{}",

@@ -1,6 +1,7 @@
 //! A Rust component plugin calls every host interface through the real
 //! runtime and gets the documented results.
 
+use crate::backend::Backend;
 use crate::support::{Harness, TestServer, err, ok};
 use serde_json::json;
 use std::collections::HashMap;
@@ -15,6 +16,13 @@ config = ["site.name"]
 greeting = "hi"
 smtp = { port = 25, host = "mail.local" }
 "#;
+
+crate::backend::on_both_backends!(
+    db_transactions_commit_roll_back_and_end_with_the_call,
+    migrations_create_the_plugins_tables_once,
+    kv_roundtrip_ttl_list_and_isolation,
+    kv_value_cap_is_a_limit,
+);
 
 #[test]
 fn db_own_tables_params_and_rows() {
@@ -57,9 +65,8 @@ fn db_reads_a_granted_table() {
     assert_eq!(ok(&r), &json!([{"id": 1, "name": "lamp"}]));
 }
 
-#[test]
-fn db_transactions_commit_roll_back_and_end_with_the_call() {
-    let h = Harness::new();
+fn db_transactions_commit_roll_back_and_end_with_the_call(backend: Backend) {
+    let h = Harness::on(&backend.database());
     h.install_probe("test.probe", ALL);
     h.load_ok();
     let count = |h: &Harness| {
@@ -137,14 +144,19 @@ fn db_bad_sql_and_params_are_invalid() {
     err(&r[6], "invalid", "no such table");
 }
 
-#[test]
-fn migrations_create_the_plugins_tables_once() {
-    let h = Harness::new();
+fn migrations_create_the_plugins_tables_once(backend: Backend) {
+    let h = Harness::on(&backend.database());
     let dir = h.install_probe("test.probe", ALL);
-    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::create_dir_all(dir.join("migrations/postgres")).unwrap();
     std::fs::write(
         dir.join("migrations/001_init.sql"),
         "CREATE TABLE probe_items (id INTEGER PRIMARY KEY, name TEXT);\nINSERT INTO probe_items (name) VALUES ('seed');",
+    )
+    .unwrap();
+    // The dialect's own file where SQLite's automatic key has no equivalent.
+    std::fs::write(
+        dir.join("migrations/postgres/001_init.sql"),
+        "CREATE TABLE probe_items (id SERIAL PRIMARY KEY, name TEXT);\nINSERT INTO probe_items (name) VALUES ('seed');",
     )
     .unwrap();
     h.load_ok();
@@ -170,9 +182,8 @@ fn a_migration_cannot_touch_other_tables() {
     );
 }
 
-#[test]
-fn kv_roundtrip_ttl_list_and_isolation() {
-    let h = Harness::new();
+fn kv_roundtrip_ttl_list_and_isolation(backend: Backend) {
+    let h = Harness::on(&backend.database());
     h.install_probe("test.probe", ALL);
     h.install_probe("test.other", ALL);
     h.load_ok();
@@ -209,9 +220,15 @@ fn kv_roundtrip_ttl_list_and_isolation() {
     assert_eq!(ok(&r), &json!(null), "expired");
 }
 
-#[test]
-fn kv_value_cap_is_a_limit() {
-    let h = Harness::with(|s| s.kv.max_value_bytes = 1000, HashMap::new());
+fn kv_value_cap_is_a_limit(backend: Backend) {
+    let db = backend.database();
+    let h = Harness::with(
+        |s| {
+            db.apply(s);
+            s.kv.max_value_bytes = 1000;
+        },
+        HashMap::new(),
+    );
     h.install_probe("test.probe", ALL);
     h.load_ok();
     let r = h.probe(

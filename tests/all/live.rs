@@ -1,6 +1,7 @@
 //! End to end, over time: cron ticks, events between runtimes, hot reload,
 //! and the admin API across restarts.
 
+use crate::backend::{Backend, TestDb};
 use crate::server_support::{Server, plugin, wait_until};
 use crate::support::script_manifest;
 use serde_json::{Value, json};
@@ -8,9 +9,15 @@ use std::time::Duration;
 
 const PUBLIC: &str = "auth = \"public\"";
 
-#[test]
-fn a_cron_job_runs_once_per_tick() {
+crate::backend::on_both_backends!(
+    a_cron_job_runs_once_per_tick,
+    events_cross_runtimes_and_a_loop_stops_at_the_depth_limit,
+    admin_changes_survive_a_restart,
+);
+
+fn a_cron_job_runs_once_per_tick(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
+    let db = backend.database();
     plugin(
         tmp.path(),
         "ticker",
@@ -28,7 +35,7 @@ fn a_cron_job_runs_once_per_tick() {
              export function ticks() { return kvGet('ticks') ?? []; }\n",
         )],
     );
-    let server = Server::start(tmp.path());
+    let server = Server::start_on(tmp.path(), &db);
     let ticks = || {
         server
             .call("GET", "/api/v1/plugins/e2e.ticker/ticks", None, None)
@@ -66,18 +73,18 @@ fn a_cron_job_runs_once_per_tick() {
     );
     // Ticks missed while the server is down run once when it is back, not in a burst.
     drop(server.stop());
-    let last = *ticks_of(&tmp).last().unwrap();
+    let last = *ticks_of(&tmp, &db).last().unwrap();
     std::thread::sleep(Duration::from_secs(4));
     let restarted_at = now_ms();
-    let server = Server::start(tmp.path());
+    let server = Server::start_on(tmp.path(), &db);
     assert!(
-        wait_until(Duration::from_secs(15), || ticks_of(&tmp)
+        wait_until(Duration::from_secs(15), || ticks_of(&tmp, &db)
             .iter()
             .any(|t| *t > restarted_at)),
         "{}",
         server.output()
     );
-    let missed: Vec<i64> = ticks_of(&tmp)
+    let missed: Vec<i64> = ticks_of(&tmp, &db)
         .into_iter()
         .filter(|t| *t > last && *t < restarted_at)
         .collect();
@@ -96,22 +103,16 @@ fn now_ms() -> i64 {
 }
 
 /// The ticks the ticker recorded, read from its KV in the database.
-fn ticks_of(tmp: &tempfile::TempDir) -> Vec<i64> {
-    let db = raisfast::storage::SqliteStorage::open(&tmp.path().join("data/raisfast.db")).unwrap();
-    let conn = db.connection().unwrap();
-    let v: Option<String> = conn
-        .query_row(
-            "SELECT value FROM raisfast_kv WHERE plugin_id = 'e2e.ticker' AND key = 'ticks'",
-            [],
-            |r| r.get(0),
-        )
-        .ok();
-    v.and_then(|v| serde_json::from_str::<Vec<i64>>(&v).ok())
-        .unwrap_or_default()
+fn ticks_of(tmp: &tempfile::TempDir, db: &TestDb) -> Vec<i64> {
+    db.text(
+        &tmp.path().join("data"),
+        "SELECT value FROM raisfast_kv WHERE plugin_id = 'e2e.ticker' AND key = 'ticks'",
+    )
+    .and_then(|v| serde_json::from_str::<Vec<i64>>(&v).ok())
+    .unwrap_or_default()
 }
 
-#[test]
-fn events_cross_runtimes_and_a_loop_stops_at_the_depth_limit() {
+fn events_cross_runtimes_and_a_loop_stops_at_the_depth_limit(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     plugin(
@@ -149,7 +150,7 @@ fn events_cross_runtimes_and_a_loop_stops_at_the_depth_limit() {
              fn got(req) { #{ got: kv_get(\"got\"), from: kv_get(\"from\") } }\n",
         )],
     );
-    let server = Server::start(root);
+    let server = Server::start_on(root, &backend.database());
     assert_eq!(
         server
             .call("POST", "/api/v1/plugins/e2e.pinger/ping", None, None)
@@ -272,9 +273,9 @@ fn state(server: &Server, token: &str, id: &str) -> Value {
         .clone()
 }
 
-#[test]
-fn admin_changes_survive_a_restart() {
+fn admin_changes_survive_a_restart(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
+    let db = backend.database();
     let root = tmp.path();
     let route = format!("[[routes]]\nmethod = \"GET\"\npath = \"/v\"\nhandler = \"v\"\n{PUBLIC}\n");
     plugin(
@@ -292,7 +293,7 @@ fn admin_changes_survive_a_restart() {
             "import { kvSet } from 'sdk';\nexport function v() { kvSet('seen', true); return 'b'; }\n",
         )],
     );
-    let server = Server::start(root);
+    let server = Server::start_on(root, &db);
     let admin = server.admin();
     let user = server.user("carol");
     let (status, _) = server.call("GET", "/api/v1/admin/plugins", Some(&user), None);
@@ -329,7 +330,7 @@ fn admin_changes_survive_a_restart() {
     let (_, detail) = server.call("GET", "/api/v1/admin/plugins/e2e.b", Some(&admin), None);
     assert_eq!(detail["plugin"]["state"], "uninstalled");
     drop(server.stop());
-    let server = Server::start(root);
+    let server = Server::start_on(root, &db);
     let admin = server.admin();
     assert_eq!(state(&server, &admin, "e2e.a"), "disabled");
     assert_eq!(state(&server, &admin, "e2e.b"), "uninstalled");

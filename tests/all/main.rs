@@ -4,6 +4,7 @@
 
 mod architecture;
 mod attacks;
+mod backend;
 mod cli;
 mod cms;
 mod conformance;

@@ -120,14 +120,20 @@ impl PgCluster {
     pub fn url(&self, name: &str) -> String {
         format!("postgres://raisfast@127.0.0.1:{}/{name}", self.port)
     }
-}
 
-impl Drop for PgCluster {
-    fn drop(&mut self) {
+    /// Stops the cluster at once and removes its files.
+    pub fn stop(&self) {
         let mut stop = as_postgres(&self.bin.join("pg_ctl"));
         stop.arg("-D")
             .arg(self.dir.path().join("data"))
             .args(["-m", "immediate", "-w", "stop"]);
         let _ = stop.output();
+        let _ = std::fs::remove_dir_all(self.dir.path());
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

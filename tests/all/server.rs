@@ -1,6 +1,7 @@
 //! End to end: the real binary on a loopback port, real HTTP, real plugins in
 //! all four runtimes.
 
+use crate::backend::Backend;
 use crate::server_support::{Server, plugin, wait_until};
 use crate::support::{guests, script_manifest};
 use serde_json::{Value, json};
@@ -19,18 +20,22 @@ fn install_probe(root: &std::path::Path, id: &str, extra: &str) {
     std::fs::copy(&guests().probe, dir.join("plugin.wasm")).unwrap();
 }
 
-/// A table an operator created for plugins to share.
-fn operator_table(root: &std::path::Path, sql: &str) {
-    let db = raisfast::storage::SqliteStorage::open(&root.join("data/raisfast.db")).unwrap();
-    db.connection().unwrap().execute_batch(sql).unwrap();
-}
+crate::backend::on_both_backends!(
+    content_hooks_run_across_all_four_runtimes_and_render_applies,
+    plugin_routes_check_auth_and_never_see_the_callers_token,
+    a_filter_can_refuse_an_operation_and_the_error_names_it,
+);
 
-#[test]
-fn content_hooks_run_across_all_four_runtimes_and_render_applies() {
+fn content_hooks_run_across_all_four_runtimes_and_render_applies(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     std::fs::create_dir_all(root.join("data")).unwrap();
-    operator_table(root, "CREATE TABLE e2e_log (source TEXT, title TEXT);");
+    // A table an operator created for plugins to share.
+    let db = backend.database();
+    db.batch(
+        &root.join("data"),
+        "CREATE TABLE e2e_log (source TEXT, title TEXT);",
+    );
     plugin(
         root,
         "e2e-js",
@@ -79,7 +84,7 @@ fn content_hooks_run_across_all_four_runtimes_and_render_applies() {
         "e2e.probe",
         "[permissions]\ndatabase = [\"read:e2e_log\", \"read:content\"]\n",
     );
-    let server = Server::start(root);
+    let server = Server::start_on(root, &db);
     let alice = server.user("alice");
     let (status, c) = server.call(
         "POST",
@@ -131,11 +136,10 @@ fn content_hooks_run_across_all_four_runtimes_and_render_applies() {
     );
 }
 
-#[test]
-fn plugin_routes_check_auth_and_never_see_the_callers_token() {
+fn plugin_routes_check_auth_and_never_see_the_callers_token(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     install_probe(tmp.path(), "e2e.probe", "");
-    let server = Server::start(tmp.path());
+    let server = Server::start_on(tmp.path(), &backend.database());
     let (status, body) = server.call("GET", "/api/v1/plugins/e2e.probe/echo/7", None, None);
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["code"], "unauthorized");
@@ -221,8 +225,7 @@ fn the_seeds_quick_start_works_as_written() {
     );
 }
 
-#[test]
-fn a_filter_can_refuse_an_operation_and_the_error_names_it() {
+fn a_filter_can_refuse_an_operation_and_the_error_names_it(backend: Backend) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     plugin(
@@ -240,7 +243,7 @@ fn a_filter_can_refuse_an_operation_and_the_error_names_it() {
          export function on_content_updating(input) { return 'not content'; }\n",
         )],
     );
-    let server = Server::start(root);
+    let server = Server::start_on(root, &backend.database());
     let admin = server.admin();
     let (_, c) = server.call(
         "POST",

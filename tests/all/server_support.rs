@@ -26,6 +26,11 @@ impl Server {
         Server::start_with(root, &[])
     }
 
+    /// Starts it on `db` (SQLite in `root/data`, or a PostgreSQL database).
+    pub fn start_on(root: &Path, db: &crate::backend::TestDb) -> Server {
+        Server::start_with(root, &db.env())
+    }
+
     /// Starts it with extra environment variables.
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
         Server::start_in(root, &root.join("plugins"), env)

@@ -99,6 +99,11 @@ impl Harness {
         Harness::with(|_| {}, HashMap::new())
     }
 
+    /// A harness with default settings on `db`.
+    pub fn on(db: &crate::backend::TestDb) -> Harness {
+        Harness::with(|s| db.apply(s), HashMap::new())
+    }
+
     /// A harness whose settings `f` adjusts, resolving `names` first.
     pub fn with(f: impl FnOnce(&mut Settings), names: HashMap<String, IpAddr>) -> Harness {
         let tmp = tempfile::tempdir().unwrap();

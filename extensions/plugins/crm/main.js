@@ -102,7 +102,7 @@ export function pipeline() {
 export function contactTimeline(req) {
   const contact = one('SELECT * FROM crm_contacts WHERE id = ?', [req.params.id]);
   if (!contact) return fail(404, 'no such contact');
-  const activities = dbQuery('SELECT kind, note, at, deal_id FROM crm_activities WHERE contact_id = ? ORDER BY at DESC, rowid DESC', [contact.id]);
+  const activities = dbQuery('SELECT kind, note, at, deal_id FROM crm_activities WHERE contact_id = ? ORDER BY at DESC, id DESC', [contact.id]);
   const deals = dbQuery('SELECT id, title, stage, amount FROM crm_deals WHERE contact_id = ?', [contact.id]);
   return ok({ contact, deals, activities });
 }

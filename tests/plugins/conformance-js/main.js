@@ -23,7 +23,7 @@ export function scenario(input) {
     attempt('kv.list', () => kvList('')),
     attempt('kv.delete', () => kvDelete('k')),
     attempt('kv.get.missing', () => kvGet('k')),
-    attempt('db.create', () => dbExecute(`CREATE TABLE IF NOT EXISTS ${t} (id INTEGER PRIMARY KEY, name TEXT)`, [])),
+    attempt('db.create', () => dbExecute(`CREATE TABLE IF NOT EXISTS ${t} (name TEXT NOT NULL)`, [])),
     attempt('db.insert', () => dbExecute(`INSERT INTO ${t} (name) VALUES (?)`, ['lamp']).rowsAffected),
     attempt('db.query', () => dbQuery(`SELECT name FROM ${t} WHERE name = :n`, { n: 'lamp' })),
     attempt('db.protected', () => dbQuery('SELECT * FROM users', [])),

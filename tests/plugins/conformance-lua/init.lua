@@ -22,7 +22,7 @@ Plugin.scenario = function(input)
     attempt("kv.list", function() return sdk.kvList("") end),
     attempt("kv.delete", function() return sdk.kvDelete("k") end),
     attempt("kv.get.missing", function() return sdk.kvGet("k") end),
-    attempt("db.create", function() return sdk.dbExecute("CREATE TABLE IF NOT EXISTS " .. t .. " (id INTEGER PRIMARY KEY, name TEXT)") end),
+    attempt("db.create", function() return sdk.dbExecute("CREATE TABLE IF NOT EXISTS " .. t .. " (name TEXT NOT NULL)") end),
     attempt("db.insert", function() return sdk.dbExecute("INSERT INTO " .. t .. " (name) VALUES (?)", { "lamp" }).rowsAffected end),
     attempt("db.query", function() return sdk.dbQuery("SELECT name FROM " .. t .. " WHERE name = :n", { n = "lamp" }) end),
     attempt("db.protected", function() return sdk.dbQuery("SELECT * FROM users") end),

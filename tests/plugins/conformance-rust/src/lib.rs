@@ -45,7 +45,7 @@ fn scenario(input: &Input) -> Result<Value> {
         )),
         attempt("db.create", || {
             let r = db::execute(
-                &format!("CREATE TABLE IF NOT EXISTS {t} (id INTEGER PRIMARY KEY, name TEXT)"),
+                &format!("CREATE TABLE IF NOT EXISTS {t} (name TEXT NOT NULL)"),
                 (),
             )?;
             Ok(json!({ "rowsAffected": r.rows_affected, "lastInsertId": r.last_insert_id }))
