@@ -281,4 +281,13 @@ fn three_nodes_on_one_postgresql_serve_the_same_site() {
         );
     }
     assert_eq!(b.call("GET", "/api/v1/content", None, None).0, 200);
+    // Nothing the site keeps is in a node's data directory (the tests keep
+    // the compile cache elsewhere, so it holds nothing at all).
+    for d in &dirs {
+        let data = d.path().join("data");
+        let kept: Vec<_> = std::fs::read_dir(&data)
+            .map(|r| r.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(kept.is_empty(), "{}: {kept:?}", data.display());
+    }
 }
