@@ -156,3 +156,224 @@ declare module 'sdk' {
   /** The value at a dotted path (`"body.items.0.id"`) of JSON text or a value; null if absent. */
   export function extractJson<T = Json>(input: string | Json, path: string): T | null;
 }
+
+// The web platform APIs of the JS engine (docs/script-plugins.md): WinterTC's
+// Minimum Common Web API where it applies to a sandboxed, per-call runtime.
+// No DOM: there is no `window` or `document`.
+type BufferSource = ArrayBuffer | ArrayBufferView;
+
+interface Console {
+  log(...data: unknown[]): void;
+  info(...data: unknown[]): void;
+  debug(...data: unknown[]): void;
+  trace(...data: unknown[]): void;
+  warn(...data: unknown[]): void;
+  error(...data: unknown[]): void;
+  dir(item?: unknown): void;
+  table(data?: unknown): void;
+  assert(condition?: boolean, ...data: unknown[]): void;
+  count(label?: string): void;
+  countReset(label?: string): void;
+  time(label?: string): void;
+  timeLog(label?: string, ...data: unknown[]): void;
+  timeEnd(label?: string): void;
+  group(...data: unknown[]): void;
+  groupCollapsed(...data: unknown[]): void;
+  groupEnd(): void;
+}
+/** Each call is one line of the plugin's log at the method's level (`log`/`info`: info). */
+declare var console: Console;
+declare function reportError(e: unknown): void;
+
+declare class URL {
+  constructor(url: string | URL, base?: string | URL);
+  static canParse(url: string | URL, base?: string | URL): boolean;
+  static parse(url: string | URL, base?: string | URL): URL | null;
+  href: string;
+  readonly origin: string;
+  protocol: string;
+  username: string;
+  password: string;
+  host: string;
+  hostname: string;
+  port: string;
+  pathname: string;
+  search: string;
+  readonly searchParams: URLSearchParams;
+  hash: string;
+  toString(): string;
+  toJSON(): string;
+}
+declare class URLSearchParams {
+  constructor(init?: string | [string, string][] | Record<string, string> | URLSearchParams);
+  readonly size: number;
+  append(name: string, value: string): void;
+  delete(name: string, value?: string): void;
+  get(name: string): string | null;
+  getAll(name: string): string[];
+  has(name: string, value?: string): boolean;
+  set(name: string, value: string): void;
+  sort(): void;
+  forEach(callback: (value: string, key: string, parent: URLSearchParams) => void, thisArg?: unknown): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+  toString(): string;
+}
+
+declare class TextEncoder {
+  readonly encoding: 'utf-8';
+  encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
+}
+/** UTF-8 only: another label throws a RangeError. */
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
+  readonly encoding: 'utf-8';
+  readonly fatal: boolean;
+  readonly ignoreBOM: boolean;
+  decode(input?: BufferSource, options?: { stream?: boolean }): string;
+}
+declare function atob(data: string): string;
+declare function btoa(data: string): string;
+
+interface SubtleCrypto {
+  digest(algorithm: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512' | { name: string }, data: BufferSource): Promise<ArrayBuffer>;
+}
+interface Crypto {
+  getRandomValues<T extends Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array>(array: T): T;
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+  readonly subtle: SubtleCrypto;
+}
+/** Random bytes from the host, fresh in every instance. */
+declare var crypto: Crypto;
+
+declare function structuredClone<T>(value: T, options?: { transfer?: never[] }): T;
+
+/** Timers run inside the call and never past its deadline; those still pending when the handler's result is settled never run. */
+declare function setTimeout<A extends unknown[]>(callback: (...args: A) => void, delay?: number, ...args: A): number;
+declare function setInterval<A extends unknown[]>(callback: (...args: A) => void, delay?: number, ...args: A): number;
+declare function clearTimeout(id?: number): void;
+declare function clearInterval(id?: number): void;
+declare function queueMicrotask(callback: () => void): void;
+declare var performance: { now(): number; readonly timeOrigin: number };
+
+declare class DOMException extends Error {
+  constructor(message?: string, name?: string);
+  readonly code: number;
+}
+
+interface EventInit { bubbles?: boolean; cancelable?: boolean; composed?: boolean }
+declare class Event {
+  constructor(type: string, init?: EventInit);
+  readonly type: string;
+  readonly target: EventTarget | null;
+  readonly currentTarget: EventTarget | null;
+  readonly bubbles: boolean;
+  readonly cancelable: boolean;
+  readonly composed: boolean;
+  readonly defaultPrevented: boolean;
+  readonly eventPhase: number;
+  readonly timeStamp: number;
+  readonly isTrusted: boolean;
+  preventDefault(): void;
+  stopPropagation(): void;
+  stopImmediatePropagation(): void;
+  composedPath(): EventTarget[];
+}
+declare class CustomEvent<T = unknown> extends Event {
+  constructor(type: string, init?: EventInit & { detail?: T });
+  readonly detail: T;
+}
+type EventListenerOrObject = ((event: Event) => void) | { handleEvent(event: Event): void };
+declare class EventTarget {
+  addEventListener(type: string, listener: EventListenerOrObject | null, options?: boolean | { capture?: boolean; once?: boolean; signal?: AbortSignal }): void;
+  removeEventListener(type: string, listener: EventListenerOrObject | null, options?: boolean | { capture?: boolean }): void;
+  dispatchEvent(event: Event): boolean;
+}
+declare class AbortSignal extends EventTarget {
+  private constructor();
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  onabort: ((event: Event) => void) | null;
+  throwIfAborted(): void;
+  static abort(reason?: unknown): AbortSignal;
+  static timeout(milliseconds: number): AbortSignal;
+  static any(signals: AbortSignal[]): AbortSignal;
+}
+declare class AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}
+
+type HeadersInit = [string, string][] | Record<string, string> | Headers;
+declare class Headers {
+  constructor(init?: HeadersInit);
+  append(name: string, value: string): void;
+  delete(name: string): void;
+  get(name: string): string | null;
+  getSetCookie(): string[];
+  has(name: string): boolean;
+  set(name: string, value: string): void;
+  forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+/** Whole bodies only: no ReadableStream, Blob or FormData. */
+type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams;
+interface Body {
+  readonly body: null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  json(): Promise<any>;
+}
+interface RequestInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: BodyInit | null;
+  signal?: AbortSignal | null;
+  redirect?: 'follow';
+}
+declare class Request implements Body {
+  constructor(input: string | URL | Request, init?: RequestInit);
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly signal: AbortSignal;
+  readonly redirect: string;
+  readonly body: null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  json(): Promise<any>;
+  clone(): Request;
+}
+interface ResponseInit { status?: number; statusText?: string; headers?: HeadersInit }
+declare class Response implements Body {
+  constructor(body?: BodyInit | null, init?: ResponseInit);
+  static json(data: unknown, init?: ResponseInit): Response;
+  static error(): Response;
+  static redirect(url: string | URL, status?: number): Response;
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  readonly url: string;
+  readonly type: string;
+  readonly redirected: boolean;
+  readonly body: null;
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  text(): Promise<string>;
+  json(): Promise<any>;
+  clone(): Response;
+}
+/** Over the host's HTTP capability: the manifest's `http` allow-list and the address guard apply. */
+declare function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;

@@ -251,7 +251,7 @@ impl Fixture {
             }
             k => {
                 let (_, source) = plugin_source(k);
-                let files = vec![(entry.to_string(), source.to_string())];
+                let files = vec![(entry.to_string(), source.as_bytes().to_vec())];
                 runtime
                     .snapshot(k, Arc::clone(p.context()), entry, &files, p.limits())
                     .unwrap()

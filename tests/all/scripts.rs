@@ -264,10 +264,13 @@ fn lua_is_sandboxed() {
         &script_manifest("sand.lua", "lua", ""),
         &[
             ("init.lua", "local util = require('lib.util')\nPlugin = {}\nPlugin.probe = function()\n\
-                local ok_bin = pcall(load, string.dump(function() return 1 end))\n\
                 local bin_ok = select(1, load(string.dump(function() return 1 end)))\n\
+                local bin_b = select(1, load(string.dump(function() return 1 end), 'x', 'b'))\n\
                 local escaped = pcall(require, '../secret')\n\
-                return { io = type(io), os = type(os), debug = type(debug), package = type(package), dofile = type(dofile), loadfile = type(loadfile), binary = bin_ok ~= nil, text = load('return 2')(), util = util.answer, escaped = escaped }\n\
+                local kept = {}\n\
+                for k in pairs(debug) do kept[#kept + 1] = k end\n\
+                table.sort(kept)\n\
+                return { io = type(io), os = type(os), debug = kept, package = type(package), dofile = type(dofile), loadfile = type(loadfile), binary = bin_ok ~= nil or bin_b ~= nil, text = load('return 2')(), util = util.answer, escaped = escaped }\n\
                 end"),
             ("lib/util.lua", "return { answer = 42 }"),
         ],
@@ -276,7 +279,47 @@ fn lua_is_sandboxed() {
     let r = h.hook("sand.lua", "probe", json!({})).unwrap().unwrap();
     assert_eq!(
         r,
-        json!({"io": "nil", "os": "nil", "debug": "nil", "package": "nil", "dofile": "nil", "loadfile": "nil", "binary": false, "text": 2, "util": 42, "escaped": false})
+        json!({"io": "nil", "os": "nil", "debug": ["getinfo", "traceback", "upvalueid", "upvaluejoin"], "package": "nil", "dofile": "nil", "loadfile": "nil", "binary": false, "text": 2, "util": 42, "escaped": false})
+    );
+}
+
+#[test]
+fn lua_load_and_sources_behave_as_lua_5_4() {
+    let h = Harness::new();
+    // A Latin-1 byte (0xE9) in a string literal: Lua sources are bytes.
+    let mut init = b"Plugin = {}\nlocal e = '\xE9t\xE9'\nPlugin.probe = function()\n".to_vec();
+    init.extend_from_slice(
+        b"  local env = { x = 7 }\n\
+          return {\n\
+            globals = load(\"return string.rep('ab', 3)\")(),\n\
+            named = load('return 1 + 1', '=chunk', 't')(),\n\
+            with_env = load('return x', 'c', 't', env)(),\n\
+            nil_env = select(2, pcall(load('return string', 'c', 't', nil))),\n\
+            reader = load(coroutine.wrap(function() coroutine.yield('return ') coroutine.yield('5') end))(),\n\
+            bad = select(2, load('return +', '=bad')),\n\
+            bytes = #e, first = string.byte(e, 1),\n\
+            utf8 = require('utf8') == utf8, string = require('string') == string,\n\
+          }\n\
+        end\n",
+    );
+    let dir = h.plugin_dir().join("bytes");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("init.lua"), init).unwrap();
+    std::fs::write(
+        dir.join("manifest.toml"),
+        script_manifest("bytes.lua", "lua", ""),
+    )
+    .unwrap();
+    h.load_ok();
+    let r = h.hook("bytes.lua", "probe", json!({})).unwrap().unwrap();
+    assert_eq!(
+        r,
+        json!({
+            "globals": "ababab", "named": 2, "with_env": 7,
+            "nil_env": "[string \"c\"]:1: attempt to index a nil value (upvalue '_ENV')",
+            "reader": 5, "bad": "bad:1: unexpected symbol near '+'",
+            "bytes": 3, "first": 233, "utf8": true, "string": true,
+        })
     );
 }
 
@@ -400,4 +443,36 @@ fn limits_hold_in_every_script_runtime() {
             "{id}: the next call works"
         );
     }
+}
+
+#[test]
+fn rhai_functions_read_top_level_constants_through_global() {
+    // The sample of docs/script-plugins.md, run as written.
+    let md =
+        std::fs::read_to_string(crate::support::root().join("docs/script-plugins.md")).unwrap();
+    let start = md.find("```rhai\nconst GREETING").expect("the Rhai sample") + "```rhai\n".len();
+    let sample = &md[start..start + md[start..].find("```").unwrap()];
+    let h = Harness::new();
+    h.install_files(
+        "greet",
+        &script_manifest("greet.rhai", "rhai", ""),
+        &[("init.rhai", sample)],
+    );
+    h.install_files(
+        "missing",
+        &script_manifest("missing.rhai", "rhai", ""),
+        &[("init.rhai", "fn f(input) { global::NOPE }\n")],
+    );
+    h.load_ok();
+    assert_eq!(
+        h.hook("greet.rhai", "greet", json!({"name": "Ada"}))
+            .unwrap(),
+        Some(json!("hello, Ada"))
+    );
+    let e = h.hook("missing.rhai", "f", json!({})).unwrap_err();
+    assert!(
+        e.error.to_string().contains("init.rhai:1") && e.error.to_string().contains("global::NOPE"),
+        "{}",
+        e.error
+    );
 }

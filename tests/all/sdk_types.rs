@@ -78,6 +78,38 @@ fn typescript_checks_a_new_js_plugin() {
     };
     let o = check(&dir);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    // The web APIs are declared, and nothing of the DOM the engine lacks.
+    std::fs::write(
+        dir.join("web.js"),
+        "// @ts-check
+         export async function f() {
+           const u = new URL('/a?b=1', 'https://example.com');
+           const r = await fetch(u, { method: 'POST', body: new URLSearchParams({ q: u.searchParams.get('b') ?? '' }) });
+           const bytes = new TextEncoder().encode(await r.text());
+           const hash = await crypto.subtle.digest('SHA-256', bytes);
+           const c = new AbortController();
+           setTimeout(() => c.abort(), 10);
+           console.log(crypto.randomUUID(), structuredClone({ n: hash.byteLength }), c.signal.aborted);
+         }
+",
+    )
+    .unwrap();
+    let o = check(&dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    std::fs::write(
+        dir.join("dom.js"),
+        "// @ts-check
+export const t = document.title;
+",
+    )
+    .unwrap();
+    let o = check(&dir);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("Cannot find name 'document'"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    std::fs::remove_file(dir.join("dom.js")).unwrap();
     let main = dir.join("main.js");
     let text = std::fs::read_to_string(&main).unwrap();
     std::fs::write(

@@ -59,19 +59,38 @@ pub fn random_seed() -> u64 {
     u64::from_le_bytes(b)
 }
 
-/// The plugin's files by path and its entry's source: the prologue of every
-/// engine's `load`. Fails with `invalid` when the entry is not among them.
-pub fn sources(
+/// A plugin's files by path (relative to its directory, `/`-separated).
+pub type Files<T> = std::collections::HashMap<String, T>;
+
+/// The plugin's files by path and its entry's source, as bytes: the
+/// prologue of an engine whose sources are bytes (Lua). Fails with `invalid`
+/// when the entry is not among them.
+pub fn byte_sources(
     entry: &str,
     files: Vec<SourceFile>,
-) -> Result<(std::collections::HashMap<String, String>, String), Error> {
-    let files: std::collections::HashMap<String, String> =
+) -> Result<(Files<Vec<u8>>, Vec<u8>), Error> {
+    let files: std::collections::HashMap<String, Vec<u8>> =
         files.into_iter().map(|f| (f.path, f.contents)).collect();
     let source = files
         .get(entry)
         .cloned()
         .ok_or_else(|| Error::Invalid(format!("entry {entry} is missing")))?;
     Ok((files, source))
+}
+
+/// The plugin's files by path and its entry's source, as text: the prologue
+/// of an engine whose sources are UTF-8 (JS, Rhai). Fails with `invalid`
+/// naming the file that is not UTF-8, or when the entry is missing.
+pub fn sources(entry: &str, files: Vec<SourceFile>) -> Result<(Files<String>, String), Error> {
+    let (files, _) = byte_sources(entry, files)?;
+    let mut text = std::collections::HashMap::with_capacity(files.len());
+    for (path, bytes) in files {
+        let s = String::from_utf8(bytes)
+            .map_err(|e| Error::Invalid(format!("{path}: not UTF-8 text ({e})")))?;
+        text.insert(path, s);
+    }
+    let source = text[entry].clone();
+    Ok((text, source))
 }
 
 /// A plugin error: `failed` with the message.

@@ -5,13 +5,17 @@
 //! its namespace, and is followed by a snapshot: every call then starts from a
 //! fresh copy of this loaded engine. Handlers are the module's exported
 //! functions; hooks get the payload as JSON text, routes a request object.
+//! The web platform APIs ([`web`]) are installed before the plugin's module.
+
+mod web;
 
 use raisfast_engine::sdk::{self, FUNCTIONS};
 use raisfast_engine::{Error, ScriptEngine, SourceFile, export_engine, failed};
 use rquickjs::loader::{Loader, Resolver};
+use rquickjs::promise::PromiseState;
 use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Exception, Function, Module, Object, Persistent,
-    Promise, Runtime, Value,
+    Runtime, Value,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,6 +24,8 @@ struct Loaded {
     _runtime: Runtime,
     context: Context,
     exports: Persistent<Object<'static>>,
+    /// Runs the next due timer (see `web/timers.js`).
+    run_timers: Persistent<Function<'static>>,
 }
 
 thread_local! {
@@ -160,15 +166,32 @@ fn install_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
     Ok(())
 }
 
-/// Runs pending jobs until `value` (a promise or not) is settled.
-fn settle<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Value<'js>> {
-    while ctx.execute_pending_job() {}
-    match value.as_promise() {
-        Some(p) => {
-            let p: Promise = p.clone();
-            p.finish::<Value>()
+/// The event loop of a call: runs pending jobs and due timers until `value`
+/// (a promise or not) is settled, sleeping until the next timer when nothing
+/// else can run. The host bounds every sleep by the call's deadline.
+fn settle<'js>(
+    ctx: &Ctx<'js>,
+    value: Value<'js>,
+    run_timers: &Function<'js>,
+) -> rquickjs::Result<Value<'js>> {
+    loop {
+        while ctx.execute_pending_job() {}
+        let Some(p) = value.as_promise() else {
+            return Ok(value);
+        };
+        if p.state() != PromiseState::Pending {
+            return p.clone().finish::<Value>();
         }
-        None => Ok(value),
+        let wait: f64 = run_timers.call(())?;
+        if wait < 0.0 {
+            return Err(Exception::throw_message(
+                ctx,
+                "the handler's promise never settles: no job or timer is left that could settle it",
+            ));
+        }
+        if wait > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(wait / 1000.0));
+        }
     }
 }
 
@@ -181,8 +204,11 @@ impl ScriptEngine for Js {
         let plugin_files = PluginFiles(files);
         runtime.set_loader(plugin_files.clone(), plugin_files);
         let context = Context::full(&runtime).map_err(|e| failed(format!("QuickJS: {e}")))?;
-        let (exports, names) = context.with(|ctx| -> Result<_, Error> {
+        let (exports, run_timers, names) = context.with(|ctx| -> Result<_, Error> {
             install_host(&ctx).map_err(|e| failed(e.to_string()))?;
+            let web = web::install(&ctx)
+                .catch(&ctx)
+                .map_err(|e| failed(format!("the web APIs: {}", describe(e))))?;
             let module = Module::declare(ctx.clone(), entry, source)
                 .catch(&ctx)
                 .map_err(|e| Error::Invalid(format!("{entry}: {}", describe(e))))?;
@@ -203,7 +229,15 @@ impl ScriptEngine for Js {
                     names.push(key);
                 }
             }
-            Ok((Persistent::save(&ctx, ns), names))
+            // Timers set by top-level code would fire in some later call.
+            web.clear_timers
+                .call::<_, ()>(())
+                .map_err(|e| failed(e.to_string()))?;
+            Ok((
+                Persistent::save(&ctx, ns),
+                Persistent::save(&ctx, web.run_timers),
+                names,
+            ))
         })?;
         runtime.run_gc();
         LOADED.with(|l| {
@@ -211,17 +245,18 @@ impl ScriptEngine for Js {
                 _runtime: runtime,
                 context,
                 exports,
+                run_timers,
             })
         });
         Ok(names)
     }
 
     fn handle(handler: &str, payload: String) -> Result<Option<String>, Error> {
-        with_handler(handler, |ctx, f| {
+        with_handler(handler, |ctx, f, timers| {
             let Some(f) = f else { return Ok(None) };
             let out = f
                 .call::<_, Value>((payload,))
-                .and_then(|v| settle(&ctx, v))
+                .and_then(|v| settle(&ctx, v, &timers))
                 .catch(&ctx)
                 .map_err(|e| failed(describe(e)))?;
             if out.is_undefined() || out.is_function() {
@@ -238,7 +273,7 @@ impl ScriptEngine for Js {
     }
 
     fn route(handler: &str, request: serde_json::Value) -> Result<serde_json::Value, Error> {
-        with_handler(handler, |ctx, f| {
+        with_handler(handler, |ctx, f, timers| {
             let Some(f) = f else {
                 return Err(Error::NotFound);
             };
@@ -247,7 +282,7 @@ impl ScriptEngine for Js {
                 .map_err(|e| failed(e.to_string()))?;
             let out = f
                 .call::<_, Value>((req,))
-                .and_then(|v| settle(&ctx, v))
+                .and_then(|v| settle(&ctx, v, &timers))
                 .catch(&ctx)
                 .map_err(|e| failed(describe(e)))?;
             if out.is_undefined() {
@@ -270,7 +305,7 @@ impl ScriptEngine for Js {
 /// Runs `f` with the exported function `name` (or `None` if the plugin has none).
 fn with_handler<R>(
     name: &str,
-    f: impl for<'js> FnOnce(Ctx<'js>, Option<Function<'js>>) -> Result<R, Error>,
+    f: impl for<'js> FnOnce(Ctx<'js>, Option<Function<'js>>, Function<'js>) -> Result<R, Error>,
 ) -> Result<R, Error> {
     LOADED.with(|l| {
         let l = l.borrow();
@@ -285,7 +320,12 @@ fn with_handler<R>(
                 .map_err(|e| failed(e.to_string()))?;
             let v: Value = ns.get(name).map_err(|e| failed(e.to_string()))?;
             let func = v.into_function();
-            f(ctx, func)
+            let timers = loaded
+                .run_timers
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| failed(e.to_string()))?;
+            f(ctx, func, timers)
         })
     })
 }

@@ -1,10 +1,13 @@
 //! The Lua engine component: Lua 5.4 (mlua, vendored) running one plugin.
 //!
 //! The sandbox has the `table`, `string`, `math`, `utf8` and `coroutine`
-//! libraries and a base library without `dofile`, `loadfile` or binary
-//! chunks; no `io`, `os`, `debug` or `package`. `require` knows only `"sdk"`
-//! and the plugin's own modules. Handlers are the functions of the global
-//! `Plugin` table; hooks get the payload as JSON text, routes a request table.
+//! libraries, a base library without `dofile`, `loadfile` or binary chunks
+//! (`load` otherwise as upstream, `env` included), and of `debug` only
+//! `traceback`, `getinfo`, `upvalueid` and `upvaluejoin`; no `io`, `os` or
+//! `package`. `require` knows `"sdk"`, the standard libraries and the
+//! plugin's own modules. Sources are bytes, as Lua's are. Handlers are the
+//! functions of the global `Plugin` table; hooks get the payload as JSON
+//! text, routes a request table.
 
 use mlua::serde::{DeserializeOptions, SerializeOptions};
 use mlua::{Function, Lua, LuaOptions, LuaSerdeExt, MultiValue, StdLib, Table, Value};
@@ -49,20 +52,47 @@ fn module_path(name: &str) -> String {
     format!("{}.lua", name.replace('.', "/"))
 }
 
-fn install(lua: &Lua, files: HashMap<String, String>) -> mlua::Result<()> {
+/// The functions of `debug` a plugin keeps: they read, or rewire the
+/// plugin's own closures; none reaches the registry, hooks or another
+/// function's locals.
+const DEBUG_KEPT: [&str; 4] = ["traceback", "getinfo", "upvalueid", "upvaluejoin"];
+
+fn install(lua: &Lua, files: HashMap<String, Vec<u8>>) -> mlua::Result<()> {
     let globals = lua.globals();
     for unsafe_fn in ["dofile", "loadfile"] {
         globals.raw_remove(unsafe_fn)?;
     }
-    // `load` of text chunks only: a binary chunk can break the VM's invariants.
+    let full_debug: Table = globals.get("debug")?;
+    let debug = lua.create_table()?;
+    for name in DEBUG_KEPT {
+        debug.set(name, full_debug.get::<Function>(name)?)?;
+    }
+    globals.set("debug", debug)?;
+    // `load` of text chunks only (a binary chunk can break the VM's
+    // invariants); otherwise as upstream: the arguments the caller gave are
+    // passed on as given, so a missing `env` means the globals and an
+    // explicit nil means none.
     let load: Function = globals.get("load")?;
     globals.set(
         "load",
-        lua.create_function(
-            move |_, (chunk, name, _mode, env): (Value, Value, Value, Value)| {
-                load.call::<MultiValue>((chunk, name, "t", env))
-            },
-        )?,
+        lua.create_function(move |lua, args: MultiValue| {
+            let mut args: Vec<Value> = args.into_iter().collect();
+            if args.len() < 3 {
+                args.resize(3, Value::Nil);
+            }
+            let mode = match &args[2] {
+                Value::Nil => "t".to_string(),
+                Value::String(m) => m.to_string_lossy().replace('b', ""),
+                other => {
+                    return Err(mlua::Error::runtime(format!(
+                        "bad argument #3 to 'load' (string expected, got {})",
+                        other.type_name()
+                    )));
+                }
+            };
+            args[2] = Value::String(lua.create_string(&mode)?);
+            load.call::<MultiValue>(MultiValue::from_iter(args))
+        })?,
     )?;
     // Natives answer (true, value) or (false, "kind: message"); the Lua side
     // raises the message as a plain string error, catchable with pcall.
@@ -115,6 +145,12 @@ fn install(lua: &Lua, files: HashMap<String, String>) -> mlua::Result<()> {
     globals.set("print", print_fn)?;
     let loaded = lua.create_table()?;
     loaded.set("sdk", sdk_table)?;
+    // `require` of a standard library gives it, as upstream's preloaded
+    // `package.loaded` does.
+    loaded.set("_G", globals.clone())?;
+    for lib in ["string", "table", "math", "utf8", "coroutine", "debug"] {
+        loaded.set(lib, globals.get::<Value>(lib)?)?;
+    }
     globals.set(
         "require",
         lua.create_function(move |lua, name: String| -> mlua::Result<Value> {
@@ -127,7 +163,7 @@ fn install(lua: &Lua, files: HashMap<String, String>) -> mlua::Result<()> {
                     "module '{name}' not found: a plugin requires only \"sdk\" and its own files ({path})"
                 ))
             })?;
-            let value: Value = lua.load(src.as_str()).set_name(format!("@{path}")).call(name.as_str())?;
+            let value: Value = lua.load(&src[..]).set_name(format!("@{path}")).call(name.as_str())?;
             let value = if value.is_nil() { Value::Boolean(true) } else { value };
             loaded.set(name.as_str(), value.clone())?;
             Ok(value)
@@ -173,11 +209,18 @@ struct LuaEngine;
 
 impl ScriptEngine for LuaEngine {
     fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error> {
-        let (files, source) = raisfast_engine::sources(entry, files)?;
-        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
-        let lua = Lua::new_with(libs, LuaOptions::default()).map_err(|e| failed(e.to_string()))?;
+        let (files, source) = raisfast_engine::byte_sources(entry, files)?;
+        let libs = StdLib::TABLE
+            | StdLib::STRING
+            | StdLib::MATH
+            | StdLib::UTF8
+            | StdLib::COROUTINE
+            | StdLib::DEBUG;
+        // SAFETY: `debug` is loaded only to keep the four functions of
+        // `DEBUG_KEPT`; `install` replaces the global before any plugin code runs.
+        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::default()) };
         install(&lua, files).map_err(|e| failed(e.to_string()))?;
-        let chunk = lua.load(source.as_str()).set_name(format!("@{entry}"));
+        let chunk = lua.load(&source[..]).set_name(format!("@{entry}"));
         let function = chunk
             .into_function()
             .map_err(|e| Error::Invalid(describe(&e)))?;

@@ -119,27 +119,37 @@ impl ScriptEngine for Rhai {
         let mut engine = Engine::new();
         register(&mut engine);
         let mut resolver = StaticModuleResolver::new();
-        let mut source = None;
-        for file in &files {
-            if file.path == entry {
-                source = Some(file.contents.clone());
-            } else if let Some(name) = file.path.strip_suffix(".rhai") {
+        let (files, source) = raisfast_engine::sources(entry, files)?;
+        let mut modules: Vec<_> = files.iter().filter(|(p, _)| *p != entry).collect();
+        modules.sort();
+        for (path, contents) in modules {
+            if let Some(name) = path.strip_suffix(".rhai") {
                 let ast = engine
-                    .compile(&file.contents)
-                    .map_err(|e| Error::Invalid(describe(&file.path, &e.into())))?;
+                    .compile(contents)
+                    .map_err(|e| Error::Invalid(describe(path, &e.into())))?;
                 let module = Module::eval_ast_as_new(Scope::new(), &ast, &engine)
-                    .map_err(|e| failed(describe(&file.path, &e)))?;
+                    .map_err(|e| failed(describe(path, &e)))?;
                 resolver.insert(name, module);
             }
         }
         engine.set_module_resolver(resolver);
-        let source = source.ok_or_else(|| Error::Invalid(format!("entry {entry} is missing")))?;
         let ast = engine
             .compile(&source)
             .map_err(|e| Error::Invalid(describe(entry, &e.into())))?;
+        let mut scope = Scope::new();
         engine
-            .run_ast(&ast)
+            .run_ast_with_scope(&mut scope, &ast)
             .map_err(|e| failed(describe(entry, &e)))?;
+        // Rhai functions are pure: they reach the script's top-level constants
+        // through `global::NAME`, which a call made from outside (`call_fn`)
+        // does not set up. A static module named `global` holding them does.
+        let mut constants = Module::new();
+        for (name, is_constant, value) in scope.iter_raw() {
+            if is_constant {
+                constants.set_var(name, value.clone());
+            }
+        }
+        engine.register_static_module("global", constants.into());
         let mut names: Vec<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
         names.sort();
         names.dedup();

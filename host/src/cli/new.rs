@@ -266,6 +266,7 @@ const JSCONFIG: &str = r#"{
     "checkJs": true,
     "module": "es2022",
     "target": "es2022",
+    "lib": ["es2023"],
     "moduleResolution": "bundler",
     "noEmit": true
   },

@@ -61,14 +61,23 @@ pub enum SourceError {
     /// All files together are over [`MAX_SOURCE_TOTAL`].
     #[error("the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes")]
     TooLarge,
+    /// A JS or Rhai source is not UTF-8 (Lua sources are bytes).
+    #[error("{file}: not UTF-8 text (byte {offset}); JS and Rhai sources are UTF-8")]
+    NotUtf8 {
+        /// The file, relative to the plugin directory.
+        file: String,
+        /// Where the first invalid byte is.
+        offset: usize,
+    },
 }
 
 /// The plugin's source files: every file with the runtime's extension under
-/// `dir` (hidden directories skipped), as `/`-separated relative paths.
+/// `dir` (hidden directories skipped), as `/`-separated relative paths and
+/// their bytes (checked to be UTF-8 for JS and Rhai).
 pub fn collect_sources(
     dir: &Path,
     kind: RuntimeKind,
-) -> Result<Vec<(String, String)>, SourceError> {
+) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
     let unreadable = |path: &Path, e: &dyn std::fmt::Display| SourceError::Unreadable {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -112,14 +121,21 @@ pub fn collect_sources(
                 if total > MAX_SOURCE_TOTAL {
                     return Err(SourceError::TooLarge);
                 }
-                let text =
-                    crate::plugin_dir::read_to_string(dir, Path::new(&rel)).map_err(|e| {
-                        SourceError::Unreadable {
-                            path: rel.clone(),
-                            message: e.to_string(),
-                        }
-                    })?;
-                out.push((rel, text));
+                let bytes = crate::plugin_dir::read(dir, Path::new(&rel)).map_err(|e| {
+                    SourceError::Unreadable {
+                        path: rel.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+                if kind != RuntimeKind::Lua
+                    && let Err(e) = std::str::from_utf8(&bytes)
+                {
+                    return Err(SourceError::NotUtf8 {
+                        file: rel,
+                        offset: e.valid_up_to(),
+                    });
+                }
+                out.push((rel, bytes));
             }
         }
     }
@@ -135,7 +151,7 @@ impl Runtime {
         kind: RuntimeKind,
         ctx: Arc<PluginContext>,
         entry: &str,
-        files: &[(String, String)],
+        files: &[(String, Vec<u8>)],
         limits: Limits,
     ) -> Result<Snapshot, LoadError> {
         let plugin = ctx.id.clone();
@@ -232,7 +248,7 @@ impl Runtime {
 fn cache_key(
     kind: RuntimeKind,
     entry: &str,
-    files: &[(String, String)],
+    files: &[(String, Vec<u8>)],
     config: &serde_json::Value,
 ) -> String {
     let mut h = Sha256::new();
