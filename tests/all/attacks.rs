@@ -535,6 +535,9 @@ fn attacks() -> Vec<Attack> {
         attack!("CPU-06", &[Rust], "timeout; the next call works", |c, l| {
             cpu(c, l, "", "sleep")
         }),
+        attack!("CPU-07", &[Js], "timeout; the next call works", |c, l| {
+            cpu(c, l, "timer_forever", "")
+        }),
         attack!(
             "MEM-01",
             ALL,

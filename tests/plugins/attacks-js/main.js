@@ -55,3 +55,5 @@ export function table_fill() {
 export function wrong_type() { return 'not a content item'; }
 export function always_throws() { throw new Error('always'); }
 export function ping() { return 'pong'; }
+// Waits on a timer an hour away, and re-arms an interval that never stops.
+export function timer_forever() { setInterval(() => {}, 0); return new Promise((resolve) => setTimeout(resolve, 3600000)); }
