@@ -134,6 +134,21 @@ fn check_block(page: &Path, b: &Block) -> Result<(), String> {
             }
         }
         "js" | "lua" | "rhai" => Ok(()), // loaded in their engines by `script_samples_load`
+        // Run by `typescript` and `getting_started`: a TypeScript sample must be
+        // the `plugin new` template or part of the TypeScript test plugin.
+        "ts" => {
+            let sources = [
+                "host/src/cli/new.rs",
+                "tests/plugins/typescript/main.ts",
+                "tests/plugins/typescript/lib/shapes.ts",
+            ]
+            .map(|f| std::fs::read_to_string(root().join(f)).unwrap());
+            if sources.iter().any(|s| s.contains(b.text.trim_end())) {
+                Ok(())
+            } else {
+                Err("a TypeScript sample that no test runs: make it part of tests/plugins/typescript".into())
+            }
+        }
         // Built and run by `languages` and `cli`: a sample must be part of an
         // example plugin or a `plugin new` template, word for word.
         "c" | "zig" | "go" => compiled_sample(&b.text),

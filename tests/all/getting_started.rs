@@ -82,7 +82,7 @@ fn getting_started_walks_as_written() {
                     }
                 }
             }
-            "js" | "lua" | "rhai" | "go" => {
+            "js" | "ts" | "lua" | "rhai" | "go" => {
                 let (_, dir) = created
                     .last()
                     .expect("a handler shown before any plugin new");
@@ -131,7 +131,7 @@ fn getting_started_walks_as_written() {
             _ => {}
         }
     }
-    assert_eq!(created.len(), 7, "one plugin per language");
+    assert_eq!(created.len(), 8, "one plugin per language");
     assert!(
         outputs_checked >= 5,
         "the outputs the page shows were checked"

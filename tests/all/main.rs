@@ -34,5 +34,6 @@ mod server_support;
 mod soak;
 mod storage;
 mod support;
+mod typescript;
 mod vfs;
 mod web_apis;

@@ -110,6 +110,27 @@ export const t = document.title;
         String::from_utf8_lossy(&o.stdout)
     );
     std::fs::remove_file(dir.join("dom.js")).unwrap();
+    // The TypeScript template type-checks under `strict` as written.
+    let out = Command::new(env!("CARGO_BIN_EXE_raisfast"))
+        .args([
+            "--plugin-dir",
+            "p",
+            "plugin",
+            "new",
+            "typed-ts",
+            "--runtime",
+            "ts",
+        ])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let o = Command::new(&tsc)
+        .args(["-p", "tsconfig.json"])
+        .current_dir(tmp.path().join("p/typed-ts"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     let main = dir.join("main.js");
     let text = std::fs::read_to_string(&main).unwrap();
     std::fs::write(

@@ -79,9 +79,22 @@ impl Resolver for PluginFiles {
             .then(|| normalize(base, name))
             .flatten()
             .and_then(|p| {
-                [p.clone(), format!("{p}.js"), format!("{p}.mjs")]
-                    .into_iter()
-                    .find(|c| self.0.contains_key(c))
+                // TypeScript's habit: `./lib.js` names `lib.ts` when there is
+                // no `lib.js` (the host has made it JavaScript already).
+                let ts = p
+                    .strip_suffix(".js")
+                    .map(|stem| format!("{stem}.ts"))
+                    .unwrap_or_default();
+                [
+                    p.clone(),
+                    format!("{p}.js"),
+                    format!("{p}.mjs"),
+                    format!("{p}.ts"),
+                    format!("{p}.mts"),
+                    ts,
+                ]
+                .into_iter()
+                .find(|c| self.0.contains_key(c))
             });
         found.ok_or_else(|| {
             Exception::throw_message(

@@ -11,6 +11,8 @@ use std::process::ExitCode;
 pub enum Language {
     /// JavaScript (QuickJS), `main.js`.
     Js,
+    /// TypeScript, `main.ts`: the JS runtime strips its types at load.
+    Ts,
     /// Lua 5.4, `init.lua`.
     Lua,
     /// Rhai, `init.rhai`.
@@ -43,6 +45,9 @@ pub struct NewArgs {
     /// Its language.
     #[arg(long, value_enum, default_value = "js")]
     runtime: Language,
+    /// With `--runtime js`: write TypeScript (`main.ts`), as `--runtime ts`.
+    #[arg(long)]
+    typescript: bool,
     /// Its id (default `com.example.NAME`).
     #[arg(long)]
     id: Option<String>,
@@ -56,12 +61,17 @@ pub fn new(global: &GlobalArgs, args: NewArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| format!("com.example.{}", args.name));
     let dir = settings.plugin_dir.join(&args.name);
-    let files = create(&dir, &args.name, &id, args.runtime)?;
+    let lang = match (args.runtime, args.typescript) {
+        (Language::Js | Language::Ts, true) => Language::Ts,
+        (other, true) => anyhow::bail!("--typescript goes with --runtime js, not {other:?}"),
+        (other, false) => other,
+    };
+    let files = create(&dir, &args.name, &id, lang)?;
     println!("created {}", dir.display());
     for f in &files {
         println!("  {}", f.display());
     }
-    if args.runtime.is_wasm() {
+    if lang.is_wasm() {
         println!("build it with: raisfast plugin build {}", dir.display());
     }
     println!(
@@ -91,6 +101,14 @@ pub fn create(dir: &Path, name: &str, id: &str, lang: Language) -> anyhow::Resul
                 ("main.js", JS.to_string()),
                 ("sdk.d.ts", SDK_DTS.to_string()),
                 ("jsconfig.json", JSCONFIG.to_string()),
+            ],
+        ),
+        Language::Ts => (
+            "js",
+            vec![
+                ("main.ts", TS.to_string()),
+                ("sdk.d.ts", SDK_DTS.to_string()),
+                ("tsconfig.json", TSCONFIG.to_string()),
             ],
         ),
         Language::Lua => (
@@ -149,6 +167,7 @@ description = "A new RaisFast plugin."
 "#,
         entry = match lang {
             Language::Js => "main.js",
+            Language::Ts => "main.ts",
             Language::Lua => "init.lua",
             Language::Rhai => "init.rhai",
             Language::Rust | Language::C | Language::Zig | Language::Go => "plugin.wasm",
@@ -193,6 +212,7 @@ description = "A new RaisFast plugin."
 fn readme(name: &str, id: &str, lang: Language) -> String {
     let (entry, build) = match lang {
         Language::Js => ("`main.js` (QuickJS)", None),
+        Language::Ts => ("`main.ts` (TypeScript, stripped at load; QuickJS)", None),
         Language::Lua => ("`init.lua` (Lua 5.4)", None),
         Language::Rhai => ("`init.rhai` (Rhai)", None),
         Language::Rust => ("`src/lib.rs` (Rust, built to `plugin.wasm`)", Some("cargo")),
@@ -289,6 +309,29 @@ export function on_content_created(input) {
   /** @type {import('sdk').Envelope<import('sdk').Content>} */
   const data = JSON.parse(input);
   logInfo("new content: " + data.id);
+}
+"#;
+
+const TS: &str = r#"import { logInfo, type Content, type Envelope } from 'sdk';
+
+/** The hook's envelope arrives as JSON text. */
+export function on_content_created(input: string): void {
+  const data: Envelope<Content> = JSON.parse(input);
+  logInfo(`new content: ${data.id}`);
+}
+"#;
+
+const TSCONFIG: &str = r#"{
+  "compilerOptions": {
+    "module": "es2022",
+    "target": "es2023",
+    "lib": ["es2023"],
+    "moduleResolution": "bundler",
+    "allowImportingTsExtensions": true,
+    "strict": true,
+    "noEmit": true
+  },
+  "include": ["**/*.ts"]
 }
 "#;
 

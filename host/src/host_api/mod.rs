@@ -52,6 +52,19 @@ pub enum HostError {
     Failed(String),
 }
 
+impl HostError {
+    /// The same error with its message passed through `f`.
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> HostError {
+        match self {
+            HostError::Denied(m) => HostError::Denied(f(m)),
+            HostError::Invalid(m) => HostError::Invalid(f(m)),
+            HostError::NotFound => HostError::NotFound,
+            HostError::Limit(m) => HostError::Limit(f(m)),
+            HostError::Failed(m) => HostError::Failed(f(m)),
+        }
+    }
+}
+
 impl From<SqlError> for HostError {
     fn from(e: SqlError) -> HostError {
         match e {

@@ -10,7 +10,7 @@ use super::{LoadError, PluginManager};
 use crate::host_api::{self, PluginContext};
 use crate::manifest::grants::{Grants, is_protected, table_prefix};
 use crate::manifest::{LoadedManifest, RuntimeKind};
-use crate::runtime::{InstancePolicy, Limits, LoadedPlugin};
+use crate::runtime::{InstancePolicy, Limits, LoadError as RuntimeLoadError, LoadedPlugin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -98,18 +98,29 @@ impl PluginManager {
                     .map_err(LoadError::from)
             }
             kind => {
-                let files = crate::runtime::collect_sources(&m.dir, kind).map_err(|error| {
+                let sources = crate::runtime::collect_sources(&m.dir, kind).map_err(|error| {
                     LoadError::Sources {
                         plugin: id.clone(),
                         error,
                     }
                 })?;
-                let snapshot =
-                    self.runtime
-                        .snapshot(kind, Arc::clone(&ctx), entry, &files, limits)?;
+                let snapshot = self
+                    .runtime
+                    .snapshot(kind, Arc::clone(&ctx), entry, &sources.files, limits)
+                    .map_err(|e| match e {
+                        // An error of top-level TypeScript code names its `.ts` line.
+                        RuntimeLoadError::Script { plugin, message } => RuntimeLoadError::Script {
+                            plugin,
+                            message: sources.maps.rewrite(&message),
+                        },
+                        other => other,
+                    })?;
                 self.runtime
                     .load(ctx, entry, &snapshot.wasm, limits, InstancePolicy::Fresh)
-                    .map(|p| p.with_handlers(snapshot.handlers))
+                    .map(|p| {
+                        p.with_handlers(snapshot.handlers)
+                            .with_source_maps(sources.maps)
+                    })
                     .map_err(LoadError::from)
             }
         }

@@ -17,6 +17,7 @@ use super::state::HostState;
 use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
 use crate::host_api::bindings::{Plugin, PluginPre};
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
+use crate::toolchain::typescript::SourceMaps;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -98,6 +99,8 @@ pub struct LoadedPlugin {
     slots: Vec<Mutex<Option<Live>>>,
     next: AtomicUsize,
     handlers: Option<Vec<String>>,
+    /// Where a TypeScript plugin's generated lines came from.
+    source_maps: Option<Arc<SourceMaps>>,
     /// Call counters.
     pub metrics: Metrics,
 }
@@ -122,6 +125,7 @@ impl LoadedPlugin {
             slots: (0..n).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
             handlers: None,
+            source_maps: None,
             metrics: Metrics::default(),
         }
     }
@@ -129,6 +133,13 @@ impl LoadedPlugin {
     /// Records the handlers a script plugin exports.
     pub fn with_handlers(mut self, handlers: Vec<String>) -> LoadedPlugin {
         self.handlers = Some(handlers);
+        self
+    }
+
+    /// Records where a TypeScript plugin's code came from, so that its errors
+    /// name `.ts` lines.
+    pub fn with_source_maps(mut self, maps: SourceMaps) -> LoadedPlugin {
+        self.source_maps = (!maps.is_empty()).then(|| Arc::new(maps));
         self
     }
 
@@ -337,13 +348,11 @@ impl LoadedPlugin {
                 let error = if memory_refused {
                     self.out_of_memory(handler)
                 } else {
-                    CallError::new(
-                        &self.ctx.id,
-                        handler,
-                        CallErrorKind::Plugin {
-                            error: HostError::from(e),
-                        },
-                    )
+                    let mut error = HostError::from(e);
+                    if let Some(maps) = &self.source_maps {
+                        error = error.map_message(|m| maps.rewrite(&m));
+                    }
+                    CallError::new(&self.ctx.id, handler, CallErrorKind::Plugin { error })
                 };
                 let logs = call.logs;
                 (Err(CallFailure { error, logs }), false)

@@ -15,6 +15,7 @@ use crate::host_api::bindings::engine_world::ScriptEngine;
 use crate::host_api::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
 use crate::host_api::{CallState, HostError, PluginContext};
 use crate::manifest::RuntimeKind;
+use crate::toolchain::typescript::{self, SourceMaps};
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,9 @@ pub enum SourceError {
     /// All files together are over [`MAX_SOURCE_TOTAL`].
     #[error("the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes")]
     TooLarge,
+    /// A TypeScript file could not be made JavaScript.
+    #[error(transparent)]
+    TypeScript(#[from] crate::toolchain::typescript::TypeScriptError),
     /// A JS or Rhai source is not UTF-8 (Lua sources are bytes).
     #[error("{file}: not UTF-8 text (byte {offset}); JS and Rhai sources are UTF-8")]
     NotUtf8 {
@@ -71,24 +75,33 @@ pub enum SourceError {
     },
 }
 
+/// A script plugin's sources, as its engine loads them.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// Each file's `/`-separated path relative to the plugin directory and
+    /// its contents (a `.ts` file's already made JavaScript).
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Where the JavaScript of `.ts` files came from, for error positions.
+    pub maps: SourceMaps,
+}
+
 /// The plugin's source files: every file with the runtime's extension under
 /// `dir` (hidden directories skipped), as `/`-separated relative paths and
-/// their bytes (checked to be UTF-8 for JS and Rhai).
-pub fn collect_sources(
-    dir: &Path,
-    kind: RuntimeKind,
-) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
+/// their bytes (checked to be UTF-8 for JS and Rhai; TypeScript made
+/// JavaScript, see [`crate::toolchain::typescript`]).
+pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Sources, SourceError> {
     let unreadable = |path: &Path, e: &dyn std::fmt::Display| SourceError::Unreadable {
         path: path.display().to_string(),
         message: e.to_string(),
     };
     let exts: &[&str] = match kind {
-        RuntimeKind::Js => &["js", "mjs", "json"],
+        RuntimeKind::Js => &["js", "mjs", "json", "ts", "mts"],
         RuntimeKind::Lua => &["lua"],
         RuntimeKind::Rhai => &["rhai"],
         RuntimeKind::Wasm => &[],
     };
     let mut out = Vec::new();
+    let mut maps = SourceMaps::default();
     let mut total = 0u64;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -135,12 +148,19 @@ pub fn collect_sources(
                         offset: e.valid_up_to(),
                     });
                 }
-                out.push((rel, bytes));
+                if kind == RuntimeKind::Js && typescript::is_typescript(&rel) {
+                    let text = String::from_utf8(bytes).expect("checked to be UTF-8");
+                    let stripped = typescript::strip(&rel, &text)?;
+                    maps.insert(rel.clone(), stripped.lines);
+                    out.push((rel, stripped.code.into_bytes()));
+                } else if kind != RuntimeKind::Js || !rel.ends_with(".d.ts") {
+                    out.push((rel, bytes));
+                }
             }
         }
     }
     out.sort();
-    Ok(out)
+    Ok(Sources { files: out, maps })
 }
 
 impl Runtime {

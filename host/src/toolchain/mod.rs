@@ -11,12 +11,16 @@
 //! - **Go** (`go.mod`): `sdk/raisfast.go`, `go build -buildmode=c-shared` for
 //!   `wasip1/wasm`, then [`component::componentize`] with a WASI adapter made
 //!   for Go's runtime.
+//!
+//! And for script plugins, [`typescript`] makes a JS plugin's `.ts` files
+//! JavaScript at load.
 
 pub mod c;
 pub mod component;
 pub mod go;
 mod rust;
 pub mod sysroot;
+pub mod typescript;
 pub mod zig;
 
 use crate::manifest::{Manifest, RuntimeKind};
