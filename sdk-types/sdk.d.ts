@@ -339,23 +339,18 @@ interface RequestInit {
   signal?: AbortSignal | null;
   redirect?: 'follow';
 }
-declare class Request implements Body {
+declare class Request {
   constructor(input: string | URL | Request, init?: RequestInit);
   readonly method: string;
   readonly url: string;
   readonly headers: Headers;
   readonly signal: AbortSignal;
   readonly redirect: string;
-  readonly body: null;
-  readonly bodyUsed: boolean;
-  arrayBuffer(): Promise<ArrayBuffer>;
-  bytes(): Promise<Uint8Array>;
-  text(): Promise<string>;
-  json(): Promise<any>;
   clone(): Request;
 }
+interface Request extends Body {}
 interface ResponseInit { status?: number; statusText?: string; headers?: HeadersInit }
-declare class Response implements Body {
+declare class Response {
   constructor(body?: BodyInit | null, init?: ResponseInit);
   static json(data: unknown, init?: ResponseInit): Response;
   static error(): Response;
@@ -367,13 +362,8 @@ declare class Response implements Body {
   readonly url: string;
   readonly type: string;
   readonly redirected: boolean;
-  readonly body: null;
-  readonly bodyUsed: boolean;
-  arrayBuffer(): Promise<ArrayBuffer>;
-  bytes(): Promise<Uint8Array>;
-  text(): Promise<string>;
-  json(): Promise<any>;
   clone(): Response;
 }
+interface Response extends Body {}
 /** Over the host's HTTP capability: the manifest's `http` allow-list and the address guard apply. */
 declare function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;

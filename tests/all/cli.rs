@@ -3,7 +3,8 @@
 use crate::support::{guests, root};
 use std::process::{Command, Output};
 
-fn raisfast(args: &[&str], cwd: &std::path::Path) -> Output {
+/// Runs `raisfast ARGS` in `cwd` (without the caller's `RAISFAST_CONFIG`).
+pub fn raisfast(args: &[&str], cwd: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_raisfast"))
         .args(args)
         .current_dir(cwd)
@@ -12,7 +13,8 @@ fn raisfast(args: &[&str], cwd: &std::path::Path) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
+/// What a command printed, stdout then stderr.
+pub fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

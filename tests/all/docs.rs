@@ -116,7 +116,9 @@ fn check_block(page: &Path, b: &Block) -> Result<(), String> {
                         raisfast::cli::Cli::try_parse_from(&w)
                             .map_err(|e| format!("`{line}`: {e}"))?;
                     }
-                    Some("cargo" | "rustup" | "scripts/start.sh" | "scripts/test.sh") => {}
+                    Some(
+                        "cargo" | "rustup" | "npm" | "cd" | "scripts/start.sh" | "scripts/test.sh",
+                    ) => {}
                     Some(other) => return Err(format!("unknown command `{other}` in `{line}`")),
                 }
             }

@@ -22,6 +22,7 @@ mod live;
 mod lua_testes;
 mod manager;
 mod manifest;
+mod npm;
 mod pg_plugins;
 mod pg_server;
 mod pg_support;

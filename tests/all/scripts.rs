@@ -250,7 +250,7 @@ fn js_imports_stay_inside_the_plugin() {
     assert_eq!(r.failed.len(), 2);
     for (_, why) in &r.failed {
         assert!(
-            why.contains("a plugin imports only 'sdk' and its own files"),
+            why.contains("a plugin imports 'sdk', its own files"),
             "{why}"
         );
     }

@@ -2,27 +2,10 @@
 //! stripped in-process at load, enums and parameter properties transformed),
 //! through `plugin call` and the server; errors name `.ts` lines.
 
+use crate::cli::{raisfast, text};
 use crate::server_support::{Server, plugin};
 use crate::support::root;
 use serde_json::{Value, json};
-use std::process::{Command, Output};
-
-fn raisfast(args: &[&str], cwd: &std::path::Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raisfast"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RAISFAST_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The fixture `tests/plugins/typescript` copied under `root/plugins/ts`.
 fn install(root_dir: &std::path::Path) -> std::path::PathBuf {

@@ -44,9 +44,27 @@ fn sdk_source() -> String {
     s
 }
 
-/// Plugin files by normalised path, and the `sdk` module.
+/// Plugin files by normalised path, and what the host resolved the
+/// specifiers of each to (npm packages: `.raisfast/resolve.json`).
 #[derive(Clone)]
-struct PluginFiles(HashMap<String, String>);
+struct PluginFiles(
+    HashMap<String, String>,
+    HashMap<String, HashMap<String, String>>,
+);
+
+/// The table of resolved specifiers the host writes when a plugin imports
+/// npm packages (see the host's `toolchain::npm`).
+const RESOLUTIONS: &str = ".raisfast/resolve.json";
+
+impl PluginFiles {
+    fn new(files: HashMap<String, String>) -> PluginFiles {
+        let table = files
+            .get(RESOLUTIONS)
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        PluginFiles(files, table)
+    }
+}
 
 fn normalize(base: &str, name: &str) -> Option<String> {
     let dir = base.rsplit_once('/').map_or("", |(d, _)| d);
@@ -74,6 +92,15 @@ impl Resolver for PluginFiles {
         if name == "sdk" {
             return Ok("sdk".into());
         }
+        if let Some(target) = self.1.get(base).and_then(|t| t.get(name)) {
+            return Ok(target.clone());
+        }
+        // Files the host generated refer to each other from the plugin's root.
+        if let Some(rooted) = name.strip_prefix('/')
+            && self.0.contains_key(rooted)
+        {
+            return Ok(rooted.to_string());
+        }
         let relative = name.starts_with("./") || name.starts_with("../");
         let found = relative
             .then(|| normalize(base, name))
@@ -99,7 +126,7 @@ impl Resolver for PluginFiles {
         found.ok_or_else(|| {
             Exception::throw_message(
                 ctx,
-                &format!("cannot import `{name}` from {base}: a plugin imports only 'sdk' and its own files (`./lib.js`)"),
+                &format!("cannot import `{name}` from {base}: a plugin imports 'sdk', its own files (`./lib.js`) and the packages installed in its node_modules"),
             )
         })
     }
@@ -214,7 +241,7 @@ impl ScriptEngine for Js {
     fn load(entry: &str, files: Vec<SourceFile>) -> Result<Vec<String>, Error> {
         let (files, source) = raisfast_engine::sources(entry, files)?;
         let runtime = Runtime::new().map_err(|e| failed(format!("QuickJS: {e}")))?;
-        let plugin_files = PluginFiles(files);
+        let plugin_files = PluginFiles::new(files);
         runtime.set_loader(plugin_files.clone(), plugin_files);
         let context = Context::full(&runtime).map_err(|e| failed(format!("QuickJS: {e}")))?;
         let (exports, run_timers, names) = context.with(|ctx| -> Result<_, Error> {

@@ -26,9 +26,9 @@ use wasmtime::component::{Instance, Lift, WasmList};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 /// Largest source file of a script plugin.
-pub const MAX_SOURCE_FILE: u64 = 1024 * 1024;
+pub const MAX_SOURCE_FILE: u64 = 4 * 1024 * 1024;
 /// Largest total of a script plugin's source files.
-pub const MAX_SOURCE_TOTAL: u64 = 8 * 1024 * 1024;
+pub const MAX_SOURCE_TOTAL: u64 = 32 * 1024 * 1024;
 /// Deadline of a plugin's top-level code.
 const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -62,6 +62,9 @@ pub enum SourceError {
     /// All files together are over [`MAX_SOURCE_TOTAL`].
     #[error("the plugin's source files exceed {MAX_SOURCE_TOTAL} bytes")]
     TooLarge,
+    /// The npm packages the plugin imports could not be linked.
+    #[error(transparent)]
+    Packages(#[from] crate::toolchain::npm::PackageError),
     /// A TypeScript file could not be made JavaScript.
     #[error(transparent)]
     TypeScript(#[from] crate::toolchain::typescript::TypeScriptError),
@@ -160,6 +163,11 @@ pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Sources, SourceE
         }
     }
     out.sort();
+    if kind == RuntimeKind::Js
+        && (dir.join("package.json").is_file() || dir.join("node_modules").is_dir())
+    {
+        crate::toolchain::npm::link(dir, &mut out, MAX_SOURCE_FILE, MAX_SOURCE_TOTAL)?;
+    }
     Ok(Sources { files: out, maps })
 }
 

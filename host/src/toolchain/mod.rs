@@ -13,11 +13,12 @@
 //!   for Go's runtime.
 //!
 //! And for script plugins, [`typescript`] makes a JS plugin's `.ts` files
-//! JavaScript at load.
+//! JavaScript at load, and [`npm`] links the npm packages it imports.
 
 pub mod c;
 pub mod component;
 pub mod go;
+pub mod npm;
 mod rust;
 pub mod sysroot;
 pub mod typescript;
