@@ -152,3 +152,68 @@ fn plugin_new_writes_a_typescript_plugin_that_checks_and_runs() {
         text(&o)
     );
 }
+
+#[test]
+fn a_source_nested_a_million_levels_is_refused_and_the_server_lives_on() {
+    // The host parses TypeScript and the files a plugin imports from npm
+    // packages; a parser recursing a million levels would overflow the
+    // server's stack. Such a file is refused at load with its line.
+    let h = crate::support::Harness::new();
+    let tower = format!(
+        "export const x = {}1{};\n",
+        "(".repeat(1_000_000),
+        ")".repeat(1_000_000)
+    );
+    h.install_files(
+        "tower-ts",
+        &crate::support::script_manifest("tower.ts", "js", "entry = \"main.ts\"\n"),
+        &[("main.ts", &format!("// a tower\n{tower}"))],
+    );
+    h.install_files(
+        "tower-pkg",
+        &crate::support::script_manifest("tower.pkg", "js", ""),
+        &[
+            (
+                "main.js",
+                "import t from 'tower';\nexport function f() { return t; }\n",
+            ),
+            ("package.json", "{}"),
+            (
+                "node_modules/tower/index.js",
+                &format!(
+                    "\n\n{}",
+                    tower.replace("export const x =", "module.exports =")
+                ),
+            ),
+        ],
+    );
+    h.install_files(
+        "fine",
+        &crate::support::script_manifest("fine.js", "js", ""),
+        &[("main.js", "export function f() { return 'still here'; }\n")],
+    );
+    let report = h.manager.load_all();
+    let why = |id: &str| {
+        report
+            .failed
+            .iter()
+            .find(|(p, _)| p == id)
+            .map(|(_, w)| w.clone())
+            .unwrap_or_else(|| panic!("{id} loaded"))
+    };
+    assert!(
+        why("tower.ts").contains("main.ts:2:1: nested more than"),
+        "{}",
+        why("tower.ts")
+    );
+    assert!(
+        why("tower.pkg").contains("node_modules/tower/index.js")
+            && why("tower.pkg").contains("line 3"),
+        "{}",
+        why("tower.pkg")
+    );
+    assert_eq!(
+        h.hook("fine.js", "f", json!({})).unwrap(),
+        Some(json!("still here"))
+    );
+}

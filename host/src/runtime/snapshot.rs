@@ -15,6 +15,7 @@ use crate::host_api::bindings::engine_world::ScriptEngine;
 use crate::host_api::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
 use crate::host_api::{CallState, HostError, PluginContext};
 use crate::manifest::RuntimeKind;
+use crate::toolchain::nesting;
 use crate::toolchain::typescript::{self, SourceMaps};
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -153,7 +154,7 @@ pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Sources, SourceE
                 }
                 if kind == RuntimeKind::Js && typescript::is_typescript(&rel) {
                     let text = String::from_utf8(bytes).expect("checked to be UTF-8");
-                    let stripped = typescript::strip(&rel, &text)?;
+                    let stripped = nesting::on_parser_stack(|| typescript::strip(&rel, &text))?;
                     maps.insert(rel.clone(), stripped.lines);
                     out.push((rel, stripped.code.into_bytes()));
                 } else if kind != RuntimeKind::Js || !rel.ends_with(".d.ts") {
@@ -166,7 +167,9 @@ pub fn collect_sources(dir: &Path, kind: RuntimeKind) -> Result<Sources, SourceE
     if kind == RuntimeKind::Js
         && (dir.join("package.json").is_file() || dir.join("node_modules").is_dir())
     {
-        crate::toolchain::npm::link(dir, &mut out, MAX_SOURCE_FILE, MAX_SOURCE_TOTAL)?;
+        nesting::on_parser_stack(|| {
+            crate::toolchain::npm::link(dir, &mut out, MAX_SOURCE_FILE, MAX_SOURCE_TOTAL)
+        })?;
     }
     Ok(Sources { files: out, maps })
 }

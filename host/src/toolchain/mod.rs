@@ -18,6 +18,7 @@
 pub mod c;
 pub mod component;
 pub mod go;
+pub mod nesting;
 pub mod npm;
 mod rust;
 pub mod sysroot;

@@ -138,6 +138,17 @@ pub fn strip(file: &str, source: &str) -> Result<Stripped, TypeScriptError> {
             error(offset, d.message.to_string())
         })
     };
+    if let Some(line) = super::nesting::too_deep(source, super::nesting::MAX_NESTING) {
+        return Err(TypeScriptError {
+            file: file.to_string(),
+            line,
+            column: 1,
+            message: format!(
+                "nested more than {} levels deep; the host does not parse it",
+                super::nesting::MAX_NESTING
+            ),
+        });
+    }
     let allocator = Allocator::default();
     let path = Path::new(file);
     let source_type = SourceType::ts().with_module(true);
@@ -212,6 +223,21 @@ mod tests {
             s.code
         );
         assert!(s.code.contains("this.x = x"), "{}", s.code);
+    }
+
+    #[test]
+    fn a_tower_of_parentheses_is_refused_not_parsed() {
+        let src = format!(
+            "const a = 1;\nexport const x = {}1{};\n",
+            "(".repeat(1_000_000),
+            ")".repeat(1_000_000)
+        );
+        let e = strip("deep.ts", &src).unwrap_err();
+        assert_eq!(
+            (e.line, e.message.contains("nested more than")),
+            (2, true),
+            "{e}"
+        );
     }
 
     #[test]

@@ -84,11 +84,17 @@ pub(super) fn scan(
     code: &str,
     forced: Option<Format>,
 ) -> Result<(Format, Requests), PackageError> {
-    let allocator = Allocator::default();
     let unreadable = |message: String| PackageError::Unreadable {
         file: file.to_string(),
         message,
     };
+    use crate::toolchain::nesting::{MAX_NESTING, too_deep};
+    if let Some(line) = too_deep(code, MAX_NESTING) {
+        return Err(unreadable(format!(
+            "line {line}: nested more than {MAX_NESTING} levels deep; the host does not parse it"
+        )));
+    }
+    let allocator = Allocator::default();
     let is_ts = crate::toolchain::typescript::is_typescript(file);
     let source_type = if is_ts {
         SourceType::ts()
