@@ -230,7 +230,10 @@ fn settle<'js>(
             ));
         }
         if wait > 0.0 {
-            std::thread::sleep(std::time::Duration::from_secs_f64(wait / 1000.0));
+            // Never more than a day at a time (the host wakes the call at its
+            // deadline long before); a bound also keeps the conversion finite.
+            let ms = wait.min(86_400_000.0);
+            std::thread::sleep(std::time::Duration::from_secs_f64(ms / 1000.0));
         }
     }
 }

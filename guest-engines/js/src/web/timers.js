@@ -13,6 +13,8 @@ function schedule(fn, delay, args, repeat) {
   if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be a function');
   let ms = Number(delay);
   if (!(ms > 0)) ms = 0;
+  // As browsers and Node: a delay that does not fit 32 bits runs at once.
+  if (ms > 2147483647) ms = 1;
   const id = ++lastId;
   pending.set(id, { fn, args, ms, due: performance.now() + ms, repeat, seq: id });
   return id;
