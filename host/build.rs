@@ -26,6 +26,11 @@ fn main() {
         println!("cargo:rerun-if-changed={}", engines.join(p).display());
     }
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    // The version of wit-bindgen-go, whose Go package is copied below.
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-changed=src/toolchain/sysroot.rs");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let work = target_dir(&out).join("guest-engines");
@@ -79,6 +84,8 @@ fn main() {
              llvm-22, libclang-rt-22-dev-wasm32, wasi-libc)"
         );
     }
+    go_bindings_runtime(&root, &out);
+
     let dest = out.join("engines");
     std::fs::create_dir_all(&dest).unwrap();
     for e in ENGINES {
@@ -88,6 +95,71 @@ fn main() {
         std::fs::copy(&built, dest.join(format!("{e}.wasm")))
             .unwrap_or_else(|err| panic!("{}: {err}", built.display()));
     }
+}
+
+/// Copies the Go package that wit-bindgen-go's bindings import
+/// (`go.bytecodealliance.org/pkg`: `wit/runtime`, `wit/types`), which ships
+/// inside the wit-bindgen-go crate, to `OUT_DIR/go-pkg`: `raisfast plugin
+/// build` writes it into a Go plugin's `sdk/go-pkg`, so Go never needs the
+/// module proxy.
+fn go_bindings_runtime(root: &Path, out: &Path) {
+    let pkg = go_pkg_in_registry(root)
+        .or_else(|| go_pkg_from_metadata(root))
+        .expect("the wit-bindgen-go crate's Go package (src/pkg) is not among the dependencies");
+    let dest = out.join("go-pkg");
+    for file in [
+        "go.mod",
+        "LICENSE",
+        "wit/runtime/runtime.go",
+        "wit/runtime/empty.s",
+        "wit/types/option.go",
+        "wit/types/result.go",
+        "wit/types/tuple.go",
+        "wit/types/unit.go",
+    ] {
+        let to = dest.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(pkg.join(file), &to)
+            .unwrap_or_else(|e| panic!("{}: {e}", pkg.join(file).display()));
+    }
+}
+
+/// The crate's sources where cargo unpacks crates.io packages:
+/// `$CARGO_HOME/registry/src/*/wit-bindgen-go-<version from Cargo.lock>`.
+fn go_pkg_in_registry(root: &Path) -> Option<PathBuf> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).ok()?;
+    let at = lock.find("name = \"wit-bindgen-go\"\nversion = \"")?;
+    let rest = &lock[at..];
+    let version = rest.split('"').nth(3)?;
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join(format!("wit-bindgen-go-{version}/src/pkg")))
+        .find(|pkg| pkg.join("wit/runtime/runtime.go").is_file())
+}
+
+/// The crate's sources as cargo reports them (vendored or git sources).
+fn go_pkg_from_metadata(root: &Path) -> Option<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let meta = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .output()
+        .ok()
+        .filter(|m| m.status.success())?;
+    let text = String::from_utf8_lossy(&meta.stdout);
+    let key = "\"manifest_path\":\"";
+    text.match_indices(key)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + key.len()..];
+            let manifest = Path::new(&rest[..rest.find('"')?]);
+            Some(manifest.parent()?.join("src/pkg"))
+        })
+        .find(|pkg| pkg.join("wit/runtime/runtime.go").is_file())
 }
 
 /// The outer build's target directory (the one holding `CACHEDIR.TAG`).

@@ -1,129 +1,36 @@
-//! The RaisFast SDK for Zig: canonical-ABI glue for the WIT world
-//! `raisfast:plugin/plugin@0.1.0` (wit/0.1.0), written by hand (wit-bindgen
-//! has no Zig generator). `raisfast plugin build` writes it to a Zig plugin's
-//! `sdk/raisfast.zig`; the source is `sdk-zig/raisfast.zig` in the RaisFast
-//! repository.
-//!
-//! Host API covered: log, kv (get, set, delete, list), config (get), ids
-//! (new-id), db (query, execute), events (emit), vfs (read, write, delete,
-//! exists). http, vfs list/stat and db transactions are not wrapped yet (C
-//! plugins have the whole API through wit-bindgen's bindings).
+//! The RaisFast SDK for Zig: a thin, idiomatic layer over the C bindings that
+//! wit-bindgen generates for the WIT world `raisfast:plugin/plugin@0.1.0`
+//! (`sdk/plugin.h`, `sdk/plugin.c`), made Zig by `zig translate-c`
+//! (`sdk/plugin.zig`, reachable as `raisfast.c`). `raisfast plugin build`
+//! writes all four into a Zig plugin's `sdk/`; this file's source is
+//! `sdk-zig/raisfast.zig` in the RaisFast repository.
 //!
 //! Usage, in the plugin's root file:
 //!
 //!     const rf = @import("sdk/raisfast.zig");
 //!     pub const panic = rf.panic;              // optional: panics log + trap
-//!     comptime { rf.exportPlugin(@This()); }   // exports guest#handle / guest#route
+//!     comptime { rf.exportPlugin(@This()); }   // the `guest` exports
 //!     pub fn handle(hook: []const u8, payload: []const u8) rf.Error!?[]const u8 { ... }
 //!     pub fn route(req: rf.Request) rf.Error!rf.Response { ... }
 //!
-//! Memory rules:
-//! - `cabi_realloc` is backed by `std.heap.wasm_allocator` and never reset (the
-//!   WASI adapter, if present, allocates its state through it).
-//! - Export arguments (lifted by the host into our memory) stay valid until the
-//!   host calls `cabi_post_*`, which frees them; so a result may point into them.
-//! - Strings returned by host calls (`kvGet`) are registered the same way and
-//!   freed at the end of the call.
-//! - Results of `handle`/`route` may be static or allocated from `arena()`,
-//!   which is reset in `cabi_post_*` after the host has copied the result.
+//! Memory: everything a host call returns is copied into `arena()` (and the
+//! bindings' copy freed at once); the arena is reset when the call ends,
+//! after the handler's result has been copied for the host. Results may
+//! therefore live in the arena, in the arguments, or be static.
 const std = @import("std");
 
-pub const heap = std.heap.wasm_allocator;
+/// The generated bindings (`zig translate-c` of wit-bindgen's `plugin.h`).
+pub const c = @import("plugin.zig");
 
-var arena_state = std.heap.ArenaAllocator.init(std.heap.wasm_allocator);
+var arena_state = std.heap.ArenaAllocator.init(std.heap.c_allocator);
 
-/// Per-call scratch allocator: freed after the host has read the call's result.
+/// Per-call scratch allocator: freed after the host has the call's result.
 pub fn arena() std.mem.Allocator {
     return arena_state.allocator();
 }
 
 // ---------------------------------------------------------------------------
-// cabi_realloc
-
-fn cabiRealloc(old_ptr: usize, old_len: usize, alignment: usize, new_len: usize) callconv(.c) usize {
-    const a: std.mem.Alignment = .fromByteUnits(alignment);
-    if (new_len == 0) {
-        if (old_len != 0) heap.rawFree(@as([*]u8, @ptrFromInt(old_ptr))[0..old_len], a, @returnAddress());
-        return alignment; // a non-null, aligned dangling pointer
-    }
-    if (old_len == 0) {
-        const p = heap.rawAlloc(new_len, a, @returnAddress()) orelse @trap();
-        return @intFromPtr(p);
-    }
-    const old = @as([*]u8, @ptrFromInt(old_ptr))[0..old_len];
-    if (heap.rawRemap(old, a, new_len, @returnAddress())) |p| return @intFromPtr(p);
-    const p = heap.rawAlloc(new_len, a, @returnAddress()) orelse @trap();
-    @memcpy(p[0..@min(old_len, new_len)], old[0..@min(old_len, new_len)]);
-    heap.rawFree(old, a, @returnAddress());
-    return @intFromPtr(p);
-}
-
-comptime {
-    @export(&cabiRealloc, .{ .name = "cabi_realloc" });
-}
-
-// ---------------------------------------------------------------------------
-// Canonical ABI memory layouts (wasm32: pointers and lengths are u32)
-
-/// `string` / `list<u8>` in linear memory: (ptr: u32, len: u32), align 4, size 8.
-const Str = extern struct {
-    ptr: usize,
-    len: usize,
-
-    pub fn slice(s: Str) []const u8 {
-        if (s.len == 0) return &.{};
-        return @as([*]const u8, @ptrFromInt(s.ptr))[0..s.len];
-    }
-    pub fn from(s: []const u8) Str {
-        return .{ .ptr = @intFromPtr(s.ptr), .len = s.len };
-    }
-};
-
-/// `tuple<string, string>` and record `header {name, value}`: align 4, size 16.
-const Pair = extern struct {
-    a: Str,
-    b: Str,
-
-    pub fn init(a: []const u8, b: []const u8) Pair {
-        return .{ .a = .from(a), .b = .from(b) };
-    }
-};
-
-fn List(comptime T: type) type {
-    return extern struct {
-        ptr: usize,
-        len: usize,
-
-        pub fn items(l: @This()) []const T {
-            if (l.len == 0) return &.{};
-            return @as([*]const T, @ptrFromInt(l.ptr))[0..l.len];
-        }
-    };
-}
-
-/// record `route-request`, align 4, size 84:
-/// handler@0 method@8 path@16 params@24 query@32 headers@40 body@48
-/// caller: option<principal> = tag u8 @56, principal{user-id,username,role} @60.
-const RawRequest = extern struct {
-    handler: Str,
-    method: Str,
-    path: Str,
-    params: List(Pair),
-    query: List(Pair),
-    headers: List(Pair),
-    body: Str,
-    caller_tag: u8,
-    caller: RawPrincipal, // extern-struct padding puts this at offset 60
-};
-const RawPrincipal = extern struct { user_id: Str, username: Str, role: Str };
-
-comptime {
-    std.debug.assert(@sizeOf(RawRequest) == 84);
-    std.debug.assert(@offsetOf(RawRequest, "caller") == 60);
-}
-
-// ---------------------------------------------------------------------------
-// Public types
+// Errors
 
 /// WIT `types.error`: the kind is the Zig error, the message is kept aside.
 pub const Error = error{ Denied, Invalid, NotFound, Limit, Failed };
@@ -142,21 +49,352 @@ pub fn fail(kind: Error, msg: []const u8) Error {
     return kind;
 }
 
-fn errorTag(e: Error) u8 {
+/// The WIT name of an error kind (`not-found`, ...).
+pub fn kindName(e: Error) []const u8 {
     return switch (e) {
+        error.Denied => "denied",
+        error.Invalid => "invalid",
+        error.NotFound => "not-found",
+        error.Limit => "limit",
+        error.Failed => "failed",
+    };
+}
+
+/// A host error: its kind, its message kept for `errorMessage`.
+fn lift(e: *c.raisfast_plugin_types_error_t) Error {
+    const kind: Error = switch (e.tag) {
+        0 => error.Denied,
+        1 => error.Invalid,
+        2 => error.NotFound,
+        3 => error.Limit,
+        else => error.Failed,
+    };
+    // Every case but not-found carries a string, at the same place.
+    err_msg = if (kind == error.NotFound) "" else take(&e.val.denied);
+    return kind;
+}
+
+/// Stores a handler's error for the host.
+fn lower(e: Error, out: *c.raisfast_plugin_types_error_t) void {
+    out.tag = switch (e) {
         error.Denied => 0,
         error.Invalid => 1,
         error.NotFound => 2,
         error.Limit => 3,
         error.Failed => 4,
     };
+    if (e != error.NotFound) out.val.denied = dup(err_msg);
 }
 
-pub const Principal = struct { user_id: []const u8, username: []const u8, role: []const u8 };
+// ---------------------------------------------------------------------------
+// Strings between Zig and the bindings
+
+/// The address of a slice for the host: Zig gives empty slices an address
+/// past the end of memory, which the host would refuse; empty is null.
+fn addr(comptime T: type, s: []const T) [*c]T {
+    return if (s.len == 0) null else @constCast(s.ptr);
+}
+
+/// Borrows a Zig slice as a binding string (host calls do not keep it).
+fn str(s: []const u8) c.plugin_string_t {
+    return .{ .ptr = addr(u8, s), .len = s.len };
+}
+
+/// A binding string, viewed (no copy).
+fn view(s: c.plugin_string_t) []const u8 {
+    return if (s.len == 0) "" else s.ptr[0..s.len];
+}
+
+/// Copies a binding string into the arena and frees the bindings' copy.
+fn take(s: *c.plugin_string_t) []const u8 {
+    const out = arena().dupe(u8, view(s.*)) catch @trap();
+    c.plugin_string_free(s);
+    return out;
+}
+
+/// A copy the bindings own (freed by their post-return).
+fn dup(s: []const u8) c.plugin_string_t {
+    var out: c.plugin_string_t = .{};
+    if (s.len > 0) c.plugin_string_dup_n(&out, s.ptr, s.len);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// log, ids, config
+
+/// Severity of a log line.
+pub const Level = enum(u8) { trace, debug, info, warn, @"error" };
 
 /// A name/value pair: HTTP header, route param, query pair, log field.
 pub const Header = struct { name: []const u8, value: []const u8 };
 
+/// Writes a log line with fields.
+pub fn logFields(level: Level, msg: []const u8, fields: []const Header) void {
+    const pairs = arena().alloc(c.plugin_tuple2_string_string_t, fields.len) catch @trap();
+    for (fields, pairs) |f, *p| p.* = .{ .f0 = str(f.name), .f1 = str(f.value) };
+    var m = str(msg);
+    var list: c.plugin_list_tuple2_string_string_t = .{ .ptr = addr(c.plugin_tuple2_string_string_t, pairs), .len = pairs.len };
+    c.raisfast_plugin_log_log(@intFromEnum(level), &m, &list);
+}
+
+/// Writes a log line.
+pub fn log(level: Level, msg: []const u8) void {
+    logFields(level, msg, &.{});
+}
+
+/// A new UUIDv7.
+pub fn newId() []const u8 {
+    var out: c.plugin_string_t = .{};
+    c.raisfast_plugin_ids_new_id(&out);
+    return take(&out);
+}
+
+/// A config value (JSON text), or null.
+pub fn configGet(key: []const u8) Error!?[]const u8 {
+    var k = str(key);
+    var ret: c.raisfast_plugin_config_option_json_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_config_get(&k, &ret, &err)) return lift(&err);
+    return if (ret.is_some) take(&ret.val) else null;
+}
+
+/// The plugin's whole config, a JSON object.
+pub fn configAll() []const u8 {
+    var out: c.plugin_string_t = .{};
+    c.raisfast_plugin_config_all(&out);
+    return take(&out);
+}
+
+// ---------------------------------------------------------------------------
+// kv
+
+/// A value (JSON text) of the plugin's key-value store, or null.
+pub fn kvGet(key: []const u8) Error!?[]const u8 {
+    var k = str(key);
+    var ret: c.raisfast_plugin_kv_option_json_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_kv_get(&k, &ret, &err)) return lift(&err);
+    return if (ret.is_some) take(&ret.val) else null;
+}
+
+/// Stores a value (JSON text), kept `ttl_seconds` or until deleted (null).
+pub fn kvSet(key: []const u8, value: []const u8, ttl_seconds: ?u32) Error!void {
+    var k = str(key);
+    var v = str(value);
+    var ttl: u32 = ttl_seconds orelse 0;
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_kv_set(&k, &v, if (ttl_seconds != null) &ttl else null, &err)) return lift(&err);
+}
+
+/// Removes a key; whether it existed.
+pub fn kvDelete(key: []const u8) Error!bool {
+    var k = str(key);
+    var ret: bool = false;
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_kv_delete(&k, &ret, &err)) return lift(&err);
+    return ret;
+}
+
+/// The keys starting with `prefix`.
+pub fn kvList(prefix: []const u8) Error![]const []const u8 {
+    var p = str(prefix);
+    var ret: c.plugin_list_string_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_kv_list(&p, &ret, &err)) return lift(&err);
+    const out = arena().alloc([]const u8, ret.len) catch @trap();
+    for (out, 0..) |*o, i| o.* = arena().dupe(u8, view(ret.ptr[i])) catch @trap();
+    c.plugin_list_string_free(&ret);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// db
+
+/// What a statement that changes data did.
+pub const ExecResult = struct { rows_affected: u64, last_insert_id: i64 };
+
+/// Runs a SELECT; `params` is a JSON array or object. Rows come back as a JSON array.
+pub fn dbQuery(sql: []const u8, params: []const u8) Error![]const u8 {
+    var s = str(sql);
+    var p = str(params);
+    var ret: c.plugin_string_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_db_query(&s, &p, &ret, &err)) return lift(&err);
+    return take(&ret);
+}
+
+/// Runs a statement that changes data.
+pub fn dbExecute(sql: []const u8, params: []const u8) Error!ExecResult {
+    var s = str(sql);
+    var p = str(params);
+    var ret: c.raisfast_plugin_db_exec_result_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_db_execute(&s, &p, &ret, &err)) return lift(&err);
+    return .{ .rows_affected = ret.rows_affected, .last_insert_id = ret.last_insert_id };
+}
+
+/// Starts a transaction (the host rolls back one left open when the call ends).
+pub fn dbBegin() Error!void {
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_db_begin(&err)) return lift(&err);
+}
+
+/// Commits the open transaction.
+pub fn dbCommit() Error!void {
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_db_commit(&err)) return lift(&err);
+}
+
+/// Rolls the open transaction back.
+pub fn dbRollback() Error!void {
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_db_rollback(&err)) return lift(&err);
+}
+
+// ---------------------------------------------------------------------------
+// events
+
+/// Publishes a custom event with a JSON payload.
+pub fn emit(name: []const u8, payload: []const u8) Error!void {
+    var n = str(name);
+    var p = str(payload);
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_events_emit(&n, &p, &err)) return lift(&err);
+}
+
+// ---------------------------------------------------------------------------
+// vfs
+
+/// A file or directory of the plugin's VFS.
+pub const Entry = struct { name: []const u8, is_dir: bool, size: u64, modified_ms: u64 };
+
+fn entry(e: c.raisfast_plugin_vfs_entry_t) Entry {
+    return .{
+        .name = arena().dupe(u8, view(e.name)) catch @trap(),
+        .is_dir = e.is_dir,
+        .size = e.size,
+        .modified_ms = e.modified_ms,
+    };
+}
+
+/// A file's bytes.
+pub fn vfsRead(path: []const u8) Error![]const u8 {
+    var p = str(path);
+    var ret: c.plugin_list_u8_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_vfs_read(&p, &ret, &err)) return lift(&err);
+    const out = arena().dupe(u8, if (ret.len == 0) "" else ret.ptr[0..ret.len]) catch @trap();
+    c.plugin_list_u8_free(&ret);
+    return out;
+}
+
+/// Creates or replaces a file.
+pub fn vfsWrite(path: []const u8, data: []const u8) Error!void {
+    var p = str(path);
+    var d: c.plugin_list_u8_t = .{ .ptr = addr(u8, data), .len = data.len };
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_vfs_write(&p, &d, &err)) return lift(&err);
+}
+
+/// Removes a file or an empty directory.
+pub fn vfsDelete(path: []const u8) Error!void {
+    var p = str(path);
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_vfs_delete(&p, &err)) return lift(&err);
+}
+
+/// Whether a file or directory exists.
+pub fn vfsExists(path: []const u8) Error!bool {
+    var p = str(path);
+    var ret: bool = false;
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_vfs_exists(&p, &ret, &err)) return lift(&err);
+    return ret;
+}
+
+/// A directory's entries.
+pub fn vfsList(path: []const u8) Error![]const Entry {
+    var p = str(path);
+    var ret: c.raisfast_plugin_vfs_list_entry_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_vfs_list(&p, &ret, &err)) return lift(&err);
+    const out = arena().alloc(Entry, ret.len) catch @trap();
+    for (out, 0..) |*o, i| o.* = entry(ret.ptr[i]);
+    c.raisfast_plugin_vfs_list_entry_free(&ret);
+    return out;
+}
+
+/// One file or directory.
+pub fn vfsStat(path: []const u8) Error!Entry {
+    var p = str(path);
+    var ret: c.raisfast_plugin_vfs_entry_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_vfs_stat(&p, &ret, &err)) return lift(&err);
+    const out = entry(ret);
+    c.raisfast_plugin_vfs_entry_free(&ret);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// http
+
+/// An outbound request; `timeout_ms` null leaves the operator's limit.
+pub const FetchRequest = struct {
+    method: []const u8 = "GET",
+    url: []const u8,
+    headers: []const Header = &.{},
+    body: ?[]const u8 = null,
+    timeout_ms: ?u32 = null,
+};
+
+/// The answer to `fetch`: a 4xx or 5xx is a response, not an error.
+pub const FetchResponse = struct { status: u16, headers: []const Header, body: []const u8 };
+
+fn lowerHeaders(hs: []const Header) []c.raisfast_plugin_types_header_t {
+    const out = arena().alloc(c.raisfast_plugin_types_header_t, hs.len) catch @trap();
+    for (hs, out) |h, *o| o.* = .{ .name = str(h.name), .value = str(h.value) };
+    return out;
+}
+
+fn liftHeaders(ptr: [*c]c.raisfast_plugin_types_header_t, len: usize) []const Header {
+    const out = arena().alloc(Header, len) catch @trap();
+    for (out, 0..) |*o, i| o.* = .{
+        .name = arena().dupe(u8, view(ptr[i].name)) catch @trap(),
+        .value = arena().dupe(u8, view(ptr[i].value)) catch @trap(),
+    };
+    return out;
+}
+
+/// Sends an outbound request through the host (its allow-list and address
+/// guard apply).
+pub fn fetch(req: FetchRequest) Error!FetchResponse {
+    const headers = lowerHeaders(req.headers);
+    var in: c.raisfast_plugin_http_request_t = .{
+        .method = str(req.method),
+        .url = str(req.url),
+        .headers = .{ .ptr = addr(c.raisfast_plugin_types_header_t, headers), .len = headers.len },
+    };
+    if (req.body) |b| in.body = .{ .is_some = true, .val = .{ .ptr = addr(u8, b), .len = b.len } };
+    if (req.timeout_ms) |t| in.timeout_ms = .{ .is_some = true, .val = t };
+    var ret: c.raisfast_plugin_http_response_t = .{};
+    var err: c.raisfast_plugin_types_error_t = .{};
+    if (!c.raisfast_plugin_http_fetch(&in, &ret, &err)) return lift(&err);
+    const out: FetchResponse = .{
+        .status = ret.status,
+        .headers = liftHeaders(ret.headers.ptr, ret.headers.len),
+        .body = arena().dupe(u8, if (ret.body.len == 0) "" else ret.body.ptr[0..ret.body.len]) catch @trap(),
+    };
+    c.raisfast_plugin_http_response_free(&ret);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// The guest: handle and route
+
+/// The authenticated caller of a route.
+pub const Principal = struct { user_id: []const u8, username: []const u8, role: []const u8 };
+
+/// A request to one of the plugin's `[[routes]]`.
 pub const Request = struct {
     handler: []const u8,
     method: []const u8,
@@ -167,392 +405,36 @@ pub const Request = struct {
     body: []const u8,
     caller: ?Principal,
 
+    /// The first query value named `name`.
     pub fn queryValue(r: Request, name: []const u8) ?[]const u8 {
         for (r.query) |q| if (std.mem.eql(u8, q.name, name)) return q.value;
         return null;
     }
+
+    /// The route parameter named `name`.
+    pub fn param(r: Request, name: []const u8) ?[]const u8 {
+        for (r.params) |p| if (std.mem.eql(u8, p.name, name)) return p.value;
+        return null;
+    }
 };
 
+/// What a route handler answers.
 pub const Response = struct {
     status: u16 = 200,
     headers: []const Header = &.{},
     body: []const u8 = "",
 };
 
-/// ABI list<tuple<string,string>> / list<header> -> Zig slices (in the call arena).
-fn liftPairs(l: List(Pair)) []const Header {
-    const src = l.items();
-    const out = arena().alloc(Header, src.len) catch @trap();
-    for (src, out) |p, *h| h.* = .{ .name = p.a.slice(), .value = p.b.slice() };
+fn viewPairs(l: c.plugin_list_tuple2_string_string_t) []const Header {
+    const out = arena().alloc(Header, l.len) catch @trap();
+    for (out, 0..) |*o, i| o.* = .{ .name = view(l.ptr[i].f0), .value = view(l.ptr[i].f1) };
     return out;
 }
 
-/// Zig slices -> ABI list of (string, string) records (in the call arena).
-fn lowerPairs(hs: []const Header) []const Pair {
-    const out = arena().alloc(Pair, hs.len) catch @trap();
-    for (hs, out) |h, *p| p.* = .init(h.name, h.value);
-    return out;
-}
-
-// ---------------------------------------------------------------------------
-// Imports: raisfast:plugin/log@0.1.0
-
-pub const Level = enum(u8) { trace, debug, info, warn, @"error" };
-
-// log: func(level: level, message: string, fields: list<tuple<string,string>>)
-// flat: (i32 level, i32 msg_ptr, i32 msg_len, i32 fields_ptr, i32 fields_len) -> ()
-const host_log = @extern(*const fn (u32, usize, usize, usize, usize) callconv(.c) void, .{
-    .name = "log",
-    .library_name = "raisfast:plugin/log@0.1.0",
-});
-
-/// Writes a log line with fields (at most 16 are sent).
-pub fn logFields(level: Level, msg: []const u8, fields: []const Header) void {
-    var buf: [16]Pair = undefined;
-    const n = @min(fields.len, buf.len);
-    for (fields[0..n], buf[0..n]) |f, *p| p.* = .init(f.name, f.value);
-    host_log(@intFromEnum(level), @intFromPtr(msg.ptr), msg.len, @intFromPtr(&buf), n);
-}
-
-pub fn log(level: Level, msg: []const u8) void {
-    logFields(level, msg, &.{});
-}
-
-// ---------------------------------------------------------------------------
-// Imports: raisfast:plugin/kv@0.1.0
-//
-// A result<option<string>, error> / result<_, error> flattens to more than one
-// value, so the import takes a trailing out-pointer to a 16-byte, 4-aligned area:
-//   @0 u8 result tag (0 ok, 1 err)
-//   ok(option<json>): @4 u8 option tag (0 none, 1 some), @8 ptr, @12 len
-//   err(error):       @4 u8 error tag (0 denied .. 4 failed), @8 ptr, @12 len (no payload for not-found)
-
-const RetArea = extern struct { w: [4]u32 };
-
-// get: func(key: string) -> result<option<json>, error>; flat (key_ptr, key_len, retptr)
-const host_kv_get = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "get",
-    .library_name = "raisfast:plugin/kv@0.1.0",
-});
-// set: func(key: string, value: json, ttl-seconds: option<u32>) -> result<_, error>
-// flat (key_ptr, key_len, val_ptr, val_len, ttl_tag, ttl_val, retptr)
-const host_kv_set = @extern(*const fn (usize, usize, usize, usize, u32, u32, *RetArea) callconv(.c) void, .{
-    .name = "set",
-    .library_name = "raisfast:plugin/kv@0.1.0",
-});
-
-fn u8At(r: *const RetArea, off: usize) u8 {
-    return @as([*]const u8, @ptrCast(r))[off];
-}
-
-/// Lifts `error` at offset 4 of `r` and returns it (message kept for `errorMessage`).
-fn liftError(r: *const RetArea) Error {
-    return liftErrorParts(u8At(r, 4), r.w[2], r.w[3]);
-}
-
-/// Lifts an `error` variant from its case and message.
-fn liftErrorParts(tag: u8, ptr: usize, len: usize) Error {
-    if (tag != 2) {
-        const s = (Str{ .ptr = ptr, .len = len }).slice();
-        deferFree(s);
-        err_msg = s;
-    } else err_msg = "";
-    return switch (tag) {
-        0 => error.Denied,
-        1 => error.Invalid,
-        2 => error.NotFound,
-        3 => error.Limit,
-        else => error.Failed,
-    };
-}
-
-/// Lifts a `result<option<json>, error>` from `r`.
-fn liftOptionJson(r: *const RetArea) Error!?[]const u8 {
-    if (u8At(r, 0) != 0) return liftError(r);
-    if (u8At(r, 4) == 0) return null;
-    const s = (Str{ .ptr = r.w[2], .len = r.w[3] }).slice();
-    deferFree(s);
-    return s;
-}
-
-/// Value (JSON text) under `key`, or null. Valid until the current call ends.
-pub fn kvGet(key: []const u8) Error!?[]const u8 {
-    var r: RetArea = undefined;
-    host_kv_get(@intFromPtr(key.ptr), key.len, &r);
-    return liftOptionJson(&r);
-}
-
-/// Stores JSON text `value` under `key`; `ttl_seconds` null = no expiry.
-pub fn kvSet(key: []const u8, value: []const u8, ttl_seconds: ?u32) Error!void {
-    var r: RetArea = undefined;
-    host_kv_set(
-        @intFromPtr(key.ptr),
-        key.len,
-        @intFromPtr(value.ptr),
-        value.len,
-        @intFromBool(ttl_seconds != null),
-        ttl_seconds orelse 0,
-        &r,
-    );
-    if (u8At(&r, 0) != 0) return liftError(&r);
-}
-
-// delete: func(key: string) -> result<bool, error>; the bool @4
-const host_kv_delete = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "delete",
-    .library_name = "raisfast:plugin/kv@0.1.0",
-});
-// list: func(prefix: string) -> result<list<string>, error>; the list @4 @8
-const host_kv_list = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "list",
-    .library_name = "raisfast:plugin/kv@0.1.0",
-});
-
-/// Removes `key`; returns whether it was there.
-pub fn kvDelete(key: []const u8) Error!bool {
-    var r: RetArea = undefined;
-    host_kv_delete(@intFromPtr(key.ptr), key.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-    return u8At(&r, 4) == 1;
-}
-
-/// The keys that start with `prefix` ("" for all), sorted; valid until the call ends.
-pub fn kvList(prefix: []const u8) Error![]const []const u8 {
-    var r: RetArea = undefined;
-    host_kv_list(@intFromPtr(prefix.ptr), prefix.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-    const raw = (List(Str){ .ptr = r.w[1], .len = r.w[2] }).items();
-    const keys = arena().alloc([]const u8, raw.len) catch @trap();
-    for (raw, keys) |k, *out| {
-        out.* = k.slice();
-        deferFree(out.*);
-    }
-    if (raw.len != 0) deferFree(@as([*]const u8, @ptrCast(raw.ptr))[0 .. raw.len * @sizeOf(Str)]);
-    return keys;
-}
-
-// ---------------------------------------------------------------------------
-// Imports: raisfast:plugin/vfs@0.1.0
-
-// read: func(path: string) -> result<list<u8>, error>; the bytes @4 @8
-const host_vfs_read = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "read",
-    .library_name = "raisfast:plugin/vfs@0.1.0",
-});
-// write: func(path: string, data: list<u8>) -> result<_, error>
-const host_vfs_write = @extern(*const fn (usize, usize, usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "write",
-    .library_name = "raisfast:plugin/vfs@0.1.0",
-});
-// delete: func(path: string) -> result<_, error>
-const host_vfs_delete = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "delete",
-    .library_name = "raisfast:plugin/vfs@0.1.0",
-});
-// exists: func(path: string) -> result<bool, error>; the bool @4
-const host_vfs_exists = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "exists",
-    .library_name = "raisfast:plugin/vfs@0.1.0",
-});
-
-/// The contents of the plugin's file at `path`; valid until the call ends.
-pub fn vfsRead(path: []const u8) Error![]const u8 {
-    var r: RetArea = undefined;
-    host_vfs_read(@intFromPtr(path.ptr), path.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-    const s = (Str{ .ptr = r.w[1], .len = r.w[2] }).slice();
-    deferFree(s);
-    return s;
-}
-
-/// Writes `data` to the plugin's file at `path` (directories are created).
-pub fn vfsWrite(path: []const u8, data: []const u8) Error!void {
-    var r: RetArea = undefined;
-    host_vfs_write(@intFromPtr(path.ptr), path.len, @intFromPtr(data.ptr), data.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-}
-
-/// Removes the plugin's file (or empty directory) at `path`.
-pub fn vfsDelete(path: []const u8) Error!void {
-    var r: RetArea = undefined;
-    host_vfs_delete(@intFromPtr(path.ptr), path.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-}
-
-/// Whether the plugin has a file or directory at `path`.
-pub fn vfsExists(path: []const u8) Error!bool {
-    var r: RetArea = undefined;
-    host_vfs_exists(@intFromPtr(path.ptr), path.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-    return u8At(&r, 4) == 1;
-}
-
-// ---------------------------------------------------------------------------
-// Imports: raisfast:plugin/config@0.1.0 and raisfast:plugin/ids@0.1.0
-
-// get: func(key: string) -> result<option<json>, error>; flat (key_ptr, key_len, retptr)
-const host_config_get = @extern(*const fn (usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "get",
-    .library_name = "raisfast:plugin/config@0.1.0",
-});
-
-/// The plugin's config value (JSON text) under `key` (`[config]` of the
-/// manifest, overridden by the server's settings), or null.
-pub fn configGet(key: []const u8) Error!?[]const u8 {
-    var r: RetArea = undefined;
-    host_config_get(@intFromPtr(key.ptr), key.len, &r);
-    return liftOptionJson(&r);
-}
-
-// new-id: func() -> string; flat (retptr) with ptr @0, len @4
-const host_new_id = @extern(*const fn (*[2]u32) callconv(.c) void, .{
-    .name = "new-id",
-    .library_name = "raisfast:plugin/ids@0.1.0",
-});
-
-/// A new UUID v7 (time-ordered), as text. Valid until the current call ends.
-pub fn newId() []const u8 {
-    var r: [2]u32 = undefined;
-    host_new_id(&r);
-    const s = (Str{ .ptr = r[0], .len = r[1] }).slice();
-    deferFree(s);
-    return s;
-}
-
-// ---------------------------------------------------------------------------
-// Imports: raisfast:plugin/db@0.1.0 and raisfast:plugin/events@0.1.0
-
-// query: func(sql: string, params: json) -> result<json, error>
-// flat (sql_ptr, sql_len, params_ptr, params_len, retptr); the 16-byte area:
-// ok: string @4 @8; err: error tag @4, message @8 @12.
-const host_db_query = @extern(*const fn (usize, usize, usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "query",
-    .library_name = "raisfast:plugin/db@0.1.0",
-});
-
-// execute: func(sql: string, params: json) -> result<exec-result, error>
-// the 24-byte, 8-aligned area: ok: rows-affected u64 @8, last-insert-id s64 @16;
-// err: error tag @8, message @12 @16.
-const ExecRet = extern struct { tag: u8, _pad: [7]u8, a: u64, b: i64 };
-const host_db_execute = @extern(*const fn (usize, usize, usize, usize, *ExecRet) callconv(.c) void, .{
-    .name = "execute",
-    .library_name = "raisfast:plugin/db@0.1.0",
-});
-
-// emit: func(name: string, payload: json) -> result<_, error>; same area as kv.set.
-const host_emit = @extern(*const fn (usize, usize, usize, usize, *RetArea) callconv(.c) void, .{
-    .name = "emit",
-    .library_name = "raisfast:plugin/events@0.1.0",
-});
-
-/// Runs a read statement; `params` is a JSON array (`?`) or object (`:name`).
-/// Returns the rows as a JSON array of objects, valid until the call ends.
-pub fn dbQuery(sql: []const u8, params: []const u8) Error![]const u8 {
-    var r: RetArea = undefined;
-    host_db_query(@intFromPtr(sql.ptr), sql.len, @intFromPtr(params.ptr), params.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-    const s = (Str{ .ptr = r.w[1], .len = r.w[2] }).slice();
-    deferFree(s);
-    return s;
-}
-
-/// What a statement that changes data did.
-pub const ExecResult = struct { rows_affected: u64, last_insert_id: i64 };
-
-/// Runs a statement that changes data (`params` as for `dbQuery`).
-pub fn dbExecute(sql: []const u8, params: []const u8) Error!ExecResult {
-    var r: ExecRet = undefined;
-    host_db_execute(@intFromPtr(sql.ptr), sql.len, @intFromPtr(params.ptr), params.len, &r);
-    if (r.tag != 0) {
-        return liftErrorParts(@truncate(r.a), @truncate(r.a >> 32), @as(u32, @truncate(@as(u64, @bitCast(r.b)))));
-    }
-    return .{ .rows_affected = r.a, .last_insert_id = r.b };
-}
-
-/// Emits the custom event `name` with a JSON payload, delivered to the
-/// plugins subscribed to it after this call succeeds.
-pub fn emit(name: []const u8, payload: []const u8) Error!void {
-    var r: RetArea = undefined;
-    host_emit(@intFromPtr(name.ptr), name.len, @intFromPtr(payload.ptr), payload.len, &r);
-    if (u8At(&r, 0) != 0) return liftError(&r);
-}
-
-// ---------------------------------------------------------------------------
-// Host-allocated memory freed after the call (in cabi_post_*)
-
-var pending: std.ArrayList([]const u8) = .empty;
-
-fn deferFree(s: []const u8) void {
-    if (s.len == 0) return;
-    pending.append(heap, s) catch @trap();
-}
-
-fn freeStr(s: Str) void {
-    if (s.len != 0) heap.rawFree(@as([*]u8, @ptrFromInt(s.ptr))[0..s.len], .@"1", 0);
-}
-
-fn freeList(comptime T: type, l: List(T)) void {
-    if (l.len != 0) heap.rawFree(@as([*]u8, @ptrFromInt(l.ptr))[0 .. l.len * @sizeOf(T)], .fromByteUnits(@alignOf(T)), 0);
-}
-
-fn freePairs(l: List(Pair)) void {
-    for (l.items()) |p| {
-        freeStr(p.a);
-        freeStr(p.b);
-    }
-    freeList(Pair, l);
-}
-
-var pending_handle: ?[2]Str = null;
-var pending_request: ?*RawRequest = null;
-
+/// Ends an export call: the arena and the last error message go.
 fn endCall() void {
-    for (pending.items) |s| heap.rawFree(@constCast(s), .@"1", 0);
-    pending.clearRetainingCapacity();
-    if (pending_handle) |h| {
-        freeStr(h[0]);
-        freeStr(h[1]);
-        pending_handle = null;
-    }
-    if (pending_request) |r| {
-        freeStr(r.handler);
-        freeStr(r.method);
-        freeStr(r.path);
-        freePairs(r.params);
-        freePairs(r.query);
-        freePairs(r.headers);
-        freeStr(r.body);
-        if (r.caller_tag == 1) {
-            freeStr(r.caller.user_id);
-            freeStr(r.caller.username);
-            freeStr(r.caller.role);
-        }
-        heap.rawFree(@as([*]u8, @ptrCast(r))[0..@sizeOf(RawRequest)], .@"4", 0);
-        pending_request = null;
-    }
     _ = arena_state.reset(.retain_capacity);
     err_msg = "";
-}
-
-// ---------------------------------------------------------------------------
-// Exports: raisfast:plugin/guest@0.1.0
-
-// Static return areas: the export returns an i32 pointer to them.
-// handle -> result<option<json>, error>: same 16-byte layout as kv.get.
-var handle_ret: RetArea align(8) = undefined;
-// route -> result<route-response, error>: align 4, size 24:
-//   @0 u8 tag; ok: @4 u16 status, @8 headers ptr, @12 headers len, @16 body ptr, @20 body len
-//              err: @4 u8 error tag, @8 msg ptr, @12 msg len
-const RouteRet = extern struct { tag: u8, _pad: [3]u8 = undefined, w: [5]u32 };
-var route_ret: RouteRet align(8) = undefined;
-
-fn storeError(tag_ptr: *u8, words: []u32, e: Error) void {
-    tag_ptr.* = 1;
-    const p: [*]u8 = @ptrCast(words.ptr);
-    p[0] = errorTag(e);
-    const s = if (e == error.NotFound) "" else err_msg;
-    words[1] = @intFromPtr(s.ptr);
-    words[2] = s.len;
 }
 
 /// The reserved hook through which the host asks for the plugin's handlers.
@@ -567,77 +449,76 @@ fn handlersJson(comptime names: anytype) []const u8 {
     return out ++ "]";
 }
 
-/// Exports `Plugin`'s `handle` and `route` as the component's `guest`. When
-/// `Plugin` declares `pub const handlers = .{ "on_content_created", ... }`
-/// (the names `handle` and `route` answer to), `raisfast plugin check` fails on
-/// a manifest naming a handler missing from it, and the host subscribes the
-/// plugin to these only.
+/// Exports `Plugin`'s `handle` and `route` as the component's `guest` (the
+/// functions the generated `plugin.c` calls). When `Plugin` declares
+/// `pub const handlers = .{ "on_content_created", ... }` (the names `handle`
+/// and `route` answer to), `raisfast plugin check` fails on a manifest naming
+/// a handler missing from it, and the host subscribes the plugin to these only.
 pub fn exportPlugin(comptime Plugin: type) void {
     const S = struct {
-        // handle: func(hook: string, payload: json) -> result<option<json>, error>
-        // flat params (hook_ptr, hook_len, payload_ptr, payload_len) -> i32 retptr
-        fn handle(hp: usize, hl: usize, pp: usize, pl: usize) callconv(.c) *RetArea {
-            const hook: Str = .{ .ptr = hp, .len = hl };
-            const payload: Str = .{ .ptr = pp, .len = pl };
-            pending_handle = .{ hook, payload };
-            const r = &handle_ret;
-            const bytes: [*]u8 = @ptrCast(r);
-            const result = if (@hasDecl(Plugin, "handlers") and std.mem.eql(u8, hook.slice(), handlers_hook))
+        fn handle(
+            hook: [*c]c.plugin_string_t,
+            payload: [*c]c.plugin_string_t,
+            ret: [*c]c.exports_raisfast_plugin_guest_option_json_t,
+            err: [*c]c.raisfast_plugin_types_error_t,
+        ) callconv(.c) bool {
+            // Arguments belong to the callee; results are copied before both go.
+            defer endCall();
+            defer c.plugin_string_free(hook);
+            defer c.plugin_string_free(payload);
+            const h = view(hook.*);
+            const result = if (@hasDecl(Plugin, "handlers") and std.mem.eql(u8, h, handlers_hook))
                 @as(Error!?[]const u8, comptime handlersJson(Plugin.handlers))
             else
-                Plugin.handle(hook.slice(), payload.slice());
-            if (result) |maybe| {
-                bytes[0] = 0;
-                if (maybe) |out| {
-                    bytes[4] = 1;
-                    r.w[2] = @intFromPtr(out.ptr);
-                    r.w[3] = out.len;
-                } else bytes[4] = 0;
-            } else |e| storeError(&bytes[0], r.w[1..4], e);
-            return r;
+                Plugin.handle(h, view(payload.*));
+            const out = result catch |e| {
+                lower(e, err);
+                return false;
+            };
+            ret.* = if (out) |o| .{ .is_some = true, .val = dup(o) } else .{};
+            return true;
         }
 
-        // route: func(request: route-request) -> result<route-response, error>
-        // route-request flattens to 19 values > MAX_FLAT_PARAMS (16), so the
-        // host stores it in memory (via cabi_realloc) and passes one pointer.
-        fn route(req: *RawRequest) callconv(.c) *RouteRet {
-            pending_request = req;
-            const request: Request = .{
-                .handler = req.handler.slice(),
-                .method = req.method.slice(),
-                .path = req.path.slice(),
-                .params = liftPairs(req.params),
-                .query = liftPairs(req.query),
-                .headers = liftPairs(req.headers),
-                .body = req.body.slice(),
-                .caller = if (req.caller_tag == 1) .{
-                    .user_id = req.caller.user_id.slice(),
-                    .username = req.caller.username.slice(),
-                    .role = req.caller.role.slice(),
+        fn route(
+            request: [*c]c.raisfast_plugin_types_route_request_t,
+            ret: [*c]c.raisfast_plugin_types_route_response_t,
+            err: [*c]c.raisfast_plugin_types_error_t,
+        ) callconv(.c) bool {
+            defer endCall();
+            defer c.raisfast_plugin_types_route_request_free(request);
+            const in = request.*;
+            const caller = in.caller.val;
+            const req: Request = .{
+                .handler = view(in.handler),
+                .method = view(in.method),
+                .path = view(in.path),
+                .params = viewPairs(in.params),
+                .query = viewPairs(in.query),
+                .headers = liftHeaders(in.headers.ptr, in.headers.len),
+                .body = if (in.body.len == 0) "" else in.body.ptr[0..in.body.len],
+                .caller = if (in.caller.is_some) .{
+                    .user_id = view(caller.user_id),
+                    .username = view(caller.username),
+                    .role = view(caller.role),
                 } else null,
             };
-            const r = &route_ret;
-            if (Plugin.route(request)) |resp| {
-                r.tag = 0;
-                @as(*u16, @ptrCast(&r.w[0])).* = resp.status;
-                const hs = lowerPairs(resp.headers);
-                r.w[1] = @intFromPtr(hs.ptr);
-                r.w[2] = hs.len;
-                r.w[3] = @intFromPtr(resp.body.ptr);
-                r.w[4] = resp.body.len;
-            } else |e| storeError(&r.tag, r.w[0..3], e);
-            return r;
-        }
-
-        // Post-return: the host has copied the result; free this call's memory.
-        fn post(_: usize) callconv(.c) void {
-            endCall();
+            const resp = Plugin.route(req) catch |e| {
+                lower(e, err);
+                return false;
+            };
+            const headers: [*c]c.raisfast_plugin_types_header_t = if (resp.headers.len == 0) null else @ptrCast(@alignCast(std.c.malloc(resp.headers.len * @sizeOf(c.raisfast_plugin_types_header_t)) orelse @trap()));
+            for (resp.headers, 0..) |h, i| headers[i] = .{ .name = dup(h.name), .value = dup(h.value) };
+            const body = dup(resp.body);
+            ret.* = .{
+                .status = resp.status,
+                .headers = .{ .ptr = headers, .len = resp.headers.len },
+                .body = .{ .ptr = body.ptr, .len = body.len },
+            };
+            return true;
         }
     };
-    @export(&S.handle, .{ .name = "raisfast:plugin/guest@0.1.0#handle" });
-    @export(&S.route, .{ .name = "raisfast:plugin/guest@0.1.0#route" });
-    @export(&S.post, .{ .name = "cabi_post_raisfast:plugin/guest@0.1.0#handle" });
-    @export(&S.post, .{ .name = "cabi_post_raisfast:plugin/guest@0.1.0#route" });
+    @export(&S.handle, .{ .name = "exports_raisfast_plugin_guest_handle" });
+    @export(&S.route, .{ .name = "exports_raisfast_plugin_guest_route" });
 }
 
 // ---------------------------------------------------------------------------
@@ -648,4 +529,6 @@ fn panicFn(msg: []const u8, _: ?usize) noreturn {
     log(.@"error", msg);
     @trap();
 }
+
+/// A panic handler that logs the message before the instance is discarded.
 pub const panic = std.debug.FullPanic(panicFn);

@@ -1,7 +1,8 @@
-//! The conformance suite: one scenario written in JS, Lua, Rhai and Rust
-//! (`tests/plugins/conformance-*`) calls every host interface, hits denials,
-//! and implements each hook kind and two routes. All four must give the same
-//! observable results.
+//! The conformance suite: one scenario written in JS, Lua, Rhai, Rust, Go and
+//! Zig (`tests/plugins/conformance-*`) calls every host interface, hits
+//! denials, and implements each hook kind and two routes. All six must give
+//! the same observable results. The Go and Zig guests also answer the Rust
+//! probe's protocol, so the whole host API is compared call by call.
 
 use crate::backend::Backend;
 use crate::support::{Harness, guests, script_manifest};
@@ -9,7 +10,7 @@ use raisfast::host_api::bindings::raisfast::plugin::types::{Header, RouteRequest
 use raisfast::runtime::{CallError, CallErrorKind};
 use serde_json::{Value, json};
 
-const LANGS: [&str; 4] = ["js", "lua", "rhai", "rust"];
+const LANGS: [&str; 6] = ["js", "lua", "rhai", "rust", "go", "zig"];
 
 const GRANTS: &str = r#"
 [permissions]
@@ -23,9 +24,15 @@ fn harness(backend: Backend) -> Harness {
     let h = Harness::on(&backend.database());
     for lang in LANGS {
         let id = format!("test.conf-{lang}");
-        if lang == "rust" {
+        let compiled = match lang {
+            "rust" => Some(&guests().conformance),
+            "go" => Some(&guests().conformance_go),
+            "zig" => Some(&guests().conformance_zig),
+            _ => None,
+        };
+        if let Some(wasm) = compiled {
             let m = script_manifest(&id, "wasm", GRANTS);
-            h.install(&format!("conformance-{lang}"), &guests().conformance, &m);
+            h.install(&format!("conformance-{lang}"), wasm, &m);
         } else {
             h.install_fixture(
                 &format!("conformance-{lang}"),

@@ -168,6 +168,8 @@ fn compiled_sources() -> Vec<String> {
         "extensions/plugins/hello-c",
         "extensions/plugins/hello-zig",
         "extensions/plugins/hello-go",
+        "tests/plugins/conformance-go",
+        "tests/plugins/conformance-zig",
         "host/src/cli/templates",
     ] {
         for e in std::fs::read_dir(root().join(dir)).unwrap() {

@@ -38,3 +38,4 @@ mod support;
 mod typescript;
 mod vfs;
 mod web_apis;
+mod whole_api;

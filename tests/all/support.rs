@@ -31,6 +31,11 @@ pub struct Guests {
     pub hello: PathBuf,
     /// `tests/plugins/conformance-rust`: the conformance scenario in Rust.
     pub conformance: PathBuf,
+    /// `tests/plugins/conformance-{go,zig}`: the conformance scenario and the
+    /// whole-API probe in Go and Zig, built in place.
+    pub conformance_go: PathBuf,
+    /// See `conformance_go`.
+    pub conformance_zig: PathBuf,
     /// `extensions/plugins/hello-{c,zig,go}`: the examples in C, Zig and Go,
     /// built in place (as `scripts/start.sh` does).
     pub polyglot: Vec<PathBuf>,
@@ -51,6 +56,8 @@ pub fn guests() -> &'static Guests {
             hostile: build(root().join("tests/plugins/hostile")),
             hello: build(root().join("extensions/plugins/hello-rust")),
             conformance: build(root().join("tests/plugins/conformance-rust")),
+            conformance_go: build(root().join("tests/plugins/conformance-go")),
+            conformance_zig: build(root().join("tests/plugins/conformance-zig")),
             polyglot: ["hello-c", "hello-zig", "hello-go"]
                 .map(|name| build(root().join("extensions/plugins").join(name)))
                 .to_vec(),

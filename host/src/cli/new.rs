@@ -23,7 +23,7 @@ pub enum Language {
     C,
     /// Zig, built into a component (`plugin.wasm`).
     Zig,
-    /// Go (>= 1.24), built into a component (`plugin.wasm`).
+    /// Go (>= 1.27.1), built into a component (`plugin.wasm`).
     Go,
 }
 
@@ -145,7 +145,7 @@ pub fn create(dir: &Path, name: &str, id: &str, lang: Language) -> anyhow::Resul
         Language::Go => (
             "wasm",
             vec![
-                ("go.mod", format!("module {name}\n\ngo 1.24\n")),
+                ("go.mod", format!("module {name}\n\n{GO_MOD_TAIL}")),
                 ("main.go", GO.replace("MODULE", name)),
                 (".gitignore", WASM_GITIGNORE.to_string()),
             ],
@@ -197,7 +197,13 @@ description = "A new RaisFast plugin."
     // first build (each build writes it again).
     match lang {
         Language::C => crate::toolchain::component::write_c_bindings(&dir.join("sdk"))?,
-        Language::Zig => crate::toolchain::zig::write_sdk(dir)?,
+        // Translating the C bindings needs Zig; without it, the first build
+        // (which needs Zig anyway) writes the SDK.
+        Language::Zig => {
+            if let Err(e) = crate::toolchain::zig::write_sdk(dir) {
+                eprintln!("warning: the SDK is written at the first build: {e}");
+            }
+        }
         Language::Go => crate::toolchain::go::write_sdk(dir)?,
         _ => {}
     }
@@ -226,7 +232,7 @@ fn readme(name: &str, id: &str, lang: Language) -> String {
         ),
         Language::Go => (
             "`main.go` (Go; `sdk/raisfast.go` is the SDK)",
-            Some("Go >= 1.24"),
+            Some("Go >= 1.27.1"),
         ),
     };
     let build_step = match build {
@@ -359,6 +365,10 @@ const C: &str = include_str!("templates/main.c");
 const ZIG: &str = include_str!("templates/main.zig");
 /// The Go template (`MODULE` is the module's name).
 const GO: &str = include_str!("templates/main.go");
+/// A Go plugin's `go.mod` after its `module` line: the Go version the
+/// bindings' runtime package asks for, and that package, which `raisfast
+/// plugin build` writes into `sdk/go-pkg` (nothing is downloaded).
+const GO_MOD_TAIL: &str = "go 1.27.1\n\nrequire go.bytecodealliance.org/pkg v0.4.0\n\n// Written by `raisfast plugin build` (the runtime of the generated bindings).\nreplace go.bytecodealliance.org/pkg => ./sdk/go-pkg\n";
 
 const RUST: &str = r#"use raisfast_sdk::{HookResult, Input, Plugin, log};
 

@@ -396,9 +396,16 @@ impl LoadedPlugin {
 
 /// The trap's reason and the top frames of its wasm backtrace.
 fn trap_message(e: &wasmtime::Error) -> String {
+    // The chain without the backtrace (added below, shortened): a host
+    // function's refusal to lift a guest's value is in an inner cause.
     let mut msg = match e.downcast_ref::<Trap>() {
         Some(t) => t.to_string(),
-        None => e.to_string(),
+        None => e
+            .chain()
+            .map(ToString::to_string)
+            .filter(|c| !c.starts_with("error while executing at wasm backtrace"))
+            .collect::<Vec<_>>()
+            .join(": "),
     };
     if let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() {
         for frame in bt.frames().iter().take(4) {

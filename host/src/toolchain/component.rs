@@ -35,8 +35,11 @@ const PACKAGE: &str = "package raisfast:plugin@0.1.0;";
 /// The Zig SDK: canonical-ABI glue for the `plugin` world.
 pub const ZIG_SDK: &str = include_str!("../../../sdk-zig/raisfast.zig");
 
-/// The Go SDK: canonical-ABI glue for the `plugin` world.
+/// The Go SDK: the idiomatic layer over the generated bindings.
 pub const GO_SDK: &str = include_str!("../../../sdk-go/raisfast.go");
+
+/// The package the generated Go export glue calls (forwards to the SDK).
+pub const GO_GUEST: &str = include_str!("../../../sdk-go/guest.go");
 
 /// The WASI preview1 adapter for Go modules (see `go_adapter.wat`): the stock
 /// reactor adapter allocates its state through the module's `cabi_realloc` or

@@ -10,6 +10,13 @@
 ;; its data (wasmMinDataAddr = 12288) for GOOS=js's wasm_exec.js and never
 ;; uses on wasip1.
 ;;
+;; Go's collector reads the monotonic clock, and a collection may start in
+;; an allocation made by `cabi_realloc` while the host hands the module
+;; arguments or results, when a component may not call the host. The
+;; bindings' runtime (go.bytecodealliance.org/pkg/wit/runtime) pauses the
+;; clock around those allocations with `adapter_monotonic_clock_set_paused`;
+;; while paused, the clocks answer the last time they read, with no host call.
+;;
 ;; What it provides: clocks, random, sleeping (poll_oneoff on one clock),
 ;; proc_exit, empty args/environ, stdout/stderr writes that are accepted and
 ;; dropped (the host gives plugins no stdio), no files (no preopens, EBADF).
@@ -24,6 +31,13 @@
   (import "wasi:io/poll@0.2.0" "[resource-drop]pollable" (func $drop_pollable (param i32)))
   (import "wasi:cli/exit@0.2.0" "exit" (func $exit (param i32)))
 
+  (global $paused (mut i32) (i32.const 0))
+  (global $last_mono (mut i64) (i64.const 0))
+  (global $last_wall (mut i64) (i64.const 0))
+
+  (func (export "adapter_monotonic_clock_set_paused") (param $paused i32)
+    (global.set $paused (local.get $paused)))
+
   ;; errno
   ;; 0 SUCCESS, 8 BADF, 28 INVAL, 70 SPIPE
 
@@ -35,9 +49,15 @@
 
   (func (export "clock_time_get") (param $id i32) (param $precision i64) (param $out i32) (result i32)
     (if (i32.eqz (local.get $id))
-      (then (i64.store (local.get $out) (call $walltime)) (return (i32.const 0))))
+      (then
+        (if (i32.eqz (global.get $paused)) (then (global.set $last_wall (call $walltime))))
+        (i64.store (local.get $out) (global.get $last_wall))
+        (return (i32.const 0))))
     (if (i32.eq (local.get $id) (i32.const 1))
-      (then (i64.store (local.get $out) (call $mono_now)) (return (i32.const 0))))
+      (then
+        (if (i32.eqz (global.get $paused)) (then (global.set $last_mono (call $mono_now))))
+        (i64.store (local.get $out) (global.get $last_mono))
+        (return (i32.const 0))))
     (i32.const 28))
 
   (func (export "random_get") (param $buf i32) (param $len i32) (result i32)
