@@ -42,6 +42,9 @@ pub fn serve_app(settings: Settings) -> Served {
     let dispatcher = Dispatcher::start(Arc::clone(&manager));
     let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
     let state = Arc::new(AppState::new(cms, Arc::clone(&manager), settings));
+    state
+        .ready
+        .store(true, std::sync::atomic::Ordering::Release);
     let addr = rt.block_on(listen(app(state)));
     Served {
         rt,

@@ -28,5 +28,6 @@ pub mod runtime;
 pub mod server;
 pub mod settings;
 pub mod storage;
+pub mod telemetry;
 pub mod toolchain;
 pub mod watch;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first; a module may use the modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    &["settings", "plugin_dir", "routes"],
+    &["settings", "plugin_dir", "routes", "telemetry"],
     &["manifest"],
     &["storage", "toolchain"],
     &["host_api"],

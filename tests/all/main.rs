@@ -23,6 +23,7 @@ mod lua_testes;
 mod manager;
 mod manifest;
 mod npm;
+mod observability;
 mod pg_plugins;
 mod pg_server;
 mod pg_support;

@@ -38,6 +38,16 @@ impl Server {
 
     /// Starts it on `root/data` with the plugins of `plugins`.
     pub fn start_in(root: &Path, plugins: &Path, env: &[(&str, &str)]) -> Server {
+        Server::launch(root, plugins, env, "RaisFast listening on ")
+    }
+
+    /// Starts it and returns as soon as it listens, before its plugins are
+    /// loaded.
+    pub fn starting(root: &Path, env: &[(&str, &str)]) -> Server {
+        Server::launch(root, &root.join("plugins"), env, "RaisFast starting on ")
+    }
+
+    fn launch(root: &Path, plugins: &Path, env: &[(&str, &str)], announce: &'static str) -> Server {
         let data = root.join("data");
         let plugins = plugins.to_path_buf();
         std::fs::create_dir_all(&plugins).unwrap();
@@ -73,7 +83,8 @@ impl Server {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Some(addr) = line.strip_prefix("RaisFast listening on ") {
+                    if let Some(addr) = line.strip_prefix(announce) {
+                        let addr = addr.split_whitespace().next().unwrap_or_default();
                         let _ = tx.send(addr.to_string());
                     }
                     out.lock().unwrap().push(line);

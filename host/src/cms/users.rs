@@ -100,6 +100,14 @@ impl Cms {
         Ok(user)
     }
 
+    /// Whether the database answers a query (for readiness), or why not.
+    pub fn storage_answers(&self) -> Result<(), String> {
+        self.db
+            .admin_exists()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Creates the administrator on first start; returns the generated password
     /// when none was configured.
     pub fn ensure_admin(&self) -> CmsResult<Option<(String, String)>> {

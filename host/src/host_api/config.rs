@@ -63,7 +63,7 @@ impl wit::Host for PluginHost<'_> {
     fn get(&mut self, key: String) -> Result<Option<String>, WitError> {
         // Allowed while loading: the snapshot's cache key covers the configuration.
         let r = get(self.plugin, &key);
-        self.done(r)
+        self.done("config.get", r)
     }
 
     fn all(&mut self) -> String {

@@ -74,6 +74,8 @@ impl wit::Host for PluginHost<'_> {
                 "error"
             }
         };
+        let rings = &self.plugin.services.telemetry.logs;
+        rings.push(plugin, name, hook, &format!("{message}{extra}"));
         self.call.logs.push(LogLine {
             level: name,
             message,

@@ -110,6 +110,8 @@ pub struct Services {
     pub http_agent: ureq::Agent,
     /// The byte budget of queued events.
     pub event_budget: Arc<events::EventBudget>,
+    /// Metrics and the plugins' recent log lines.
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 impl Services {
@@ -133,6 +135,7 @@ impl Services {
                 events::QUEUE_BYTES,
                 events::QUEUE_BYTES_PER_PLUGIN,
             )),
+            telemetry: Arc::default(),
         })
     }
 }

@@ -51,13 +51,17 @@ impl PluginHost<'_> {
         } else {
             f(self.plugin, self.call)
         };
-        self.done(r)
+        self.done(what, r)
     }
 
-    /// Counts a denial and converts the result for the guest.
-    pub fn done<T>(&mut self, r: Result<T, HostError>) -> Result<T, WitError> {
+    /// Counts a denial of `what` (`kv.get`, ...: the capability is the part
+    /// before the dot) and converts the result for the guest.
+    pub fn done<T>(&mut self, what: &str, r: Result<T, HostError>) -> Result<T, WitError> {
         if let Err(HostError::Denied(msg)) = &r {
             self.call.denials += 1;
+            let capability = what.split('.').next().unwrap_or(what);
+            let services = &self.plugin.services;
+            services.telemetry.denial(&self.plugin.id, capability);
             tracing::warn!(plugin = %self.plugin.id, hook = %self.call.handler, "denied: {msg}");
         }
         r.map_err(WitError::from)

@@ -12,11 +12,12 @@
 //! discarded; the next call gets a new one.
 
 use super::error::{CallError, CallErrorKind, CallFailure, Preempted};
-use super::metrics::Metrics;
+use super::metrics::{Counted, Metrics};
 use super::state::HostState;
 use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
 use crate::host_api::bindings::{Plugin, PluginPre};
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
+use crate::telemetry::Outcome;
 use crate::toolchain::typescript::SourceMaps;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -88,6 +89,7 @@ pub struct CallOutcome<T> {
 struct Live {
     store: Store<HostState>,
     plugin: Plugin,
+    _counted: Counted,
 }
 
 /// A plugin ready to be called.
@@ -224,7 +226,11 @@ impl LoadedPlugin {
                 },
             )
         })?;
-        Ok(Live { store, plugin })
+        Ok(Live {
+            store,
+            plugin,
+            _counted: Counted::new(&self.ctx),
+        })
     }
 
     fn slot(&self) -> MutexGuard<'_, Option<Live>> {
@@ -250,7 +256,7 @@ impl LoadedPlugin {
             match self.instantiate() {
                 Ok(mut live) => self.run(&mut live, handler, event_depth, f).0,
                 Err(e) => {
-                    self.metrics.record(handler, Duration::ZERO, 0, Some(&e));
+                    self.observe(handler, Duration::ZERO, 0, Some(&e));
                     Err(e.into())
                 }
             }
@@ -260,7 +266,7 @@ impl LoadedPlugin {
                 match self.instantiate() {
                     Ok(live) => *guard = Some(live),
                     Err(e) => {
-                        self.metrics.record(handler, Duration::ZERO, 0, Some(&e));
+                        self.observe(handler, Duration::ZERO, 0, Some(&e));
                         return Err(e.into());
                     }
                 }
@@ -272,6 +278,24 @@ impl LoadedPlugin {
                 *guard = None;
             }
             result
+        }
+    }
+
+    /// Records a call in the plugin's metrics and in the server's telemetry
+    /// (a failure also in the plugin's recent log lines).
+    fn observe(&self, handler: &str, elapsed: Duration, denials: u32, error: Option<&CallError>) {
+        self.metrics.record(handler, elapsed, denials, error);
+        let telemetry = &self.ctx.services.telemetry;
+        let outcome = match error {
+            None => Outcome::Ok,
+            Some(e) if e.is_timeout() => Outcome::Timeout,
+            Some(_) => Outcome::Error,
+        };
+        telemetry.plugin_call(&self.ctx.id, handler, outcome, elapsed);
+        if let Some(e) = error {
+            telemetry
+                .logs
+                .push(&self.ctx.id, "error", handler, &e.to_string());
         }
     }
 
@@ -298,8 +322,7 @@ impl LoadedPlugin {
         let memory_refused = live.store.data().limiter.memory_refused;
         let (result, poisoned) = self.outcome(handler, result, call, memory_refused, started);
         let error = result.as_ref().err().map(|f| &f.error);
-        self.metrics
-            .record(handler, started.elapsed(), denials, error);
+        self.observe(handler, started.elapsed(), denials, error);
         (result, poisoned)
     }
 

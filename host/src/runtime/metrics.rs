@@ -1,12 +1,35 @@
 //! Call metrics of a loaded plugin: totals, and per handler the calls, errors,
-//! denials, timeouts and latency percentiles (over the last 1024 calls).
+//! denials, timeouts and latency percentiles (over the last 1024 calls); and
+//! the count of its live instances in the server's telemetry.
 
 use super::error::CallError;
+use crate::host_api::PluginContext;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Counts a live instance in `raisfast_plugin_instances_live` until dropped.
+pub(super) struct Counted {
+    ctx: Arc<PluginContext>,
+}
+
+impl Counted {
+    pub(super) fn new(ctx: &Arc<PluginContext>) -> Counted {
+        ctx.services.telemetry.instance(&ctx.id, true);
+        Counted {
+            ctx: Arc::clone(ctx),
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.ctx.services.telemetry.instance(&self.ctx.id, false);
+    }
+}
 
 /// Latencies kept per handler for percentiles.
 const WINDOW: usize = 1024;

@@ -109,6 +109,21 @@ struct PluginDetail {
     loaded_at: i64,
     /// The latest cron runs, newest first.
     cron_runs: Vec<CronRun>,
+    /// Its latest log lines (and failed calls), newest first.
+    logs: Vec<LogLine>,
+}
+
+/// A log line of a plugin.
+#[derive(Debug, Object)]
+struct LogLine {
+    /// When (ms since the Unix epoch).
+    at_ms: i64,
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    level: String,
+    /// The hook, route handler or cron job that logged it.
+    handler: String,
+    /// The message, with its fields.
+    message: String,
 }
 
 #[derive(ApiResponse)]
@@ -188,7 +203,8 @@ impl AdminApi {
         Ok(Json(list))
     }
 
-    /// One plugin: manifest, state, health, metrics per handler, cron runs.
+    /// One plugin: manifest, state, health, metrics per handler, cron runs,
+    /// recent log lines.
     #[oai(path = "/plugins/:id", method = "get", tag = "Tag::Admin")]
     async fn detail(
         &self,
@@ -254,6 +270,20 @@ impl AdminApi {
             metrics,
             loaded_at: e.loaded_at,
             cron_runs,
+            logs: state
+                .manager
+                .services()
+                .telemetry
+                .logs
+                .recent(&id.0, 50)
+                .into_iter()
+                .map(|l| LogLine {
+                    at_ms: l.at_ms,
+                    level: l.level,
+                    handler: l.handler,
+                    message: l.message,
+                })
+                .collect(),
         }))
     }
 

@@ -11,6 +11,7 @@ mod auth;
 mod error;
 mod guard;
 mod login;
+mod observe;
 mod plugins;
 mod slots;
 
@@ -39,6 +40,8 @@ pub struct AppState {
     pub slots: slots::CallSlots,
     /// Login throttling and the bound on password hashes.
     pub login: login::LoginGuard,
+    /// The plugins are loaded: the server serves its site (see `/readyz`).
+    pub ready: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             settings,
             slots,
             login: login::LoginGuard::new(cores),
+            ready: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -100,16 +104,24 @@ fn health() -> &'static str {
 pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     let api = OpenApiService::new((api::CmsApi, admin::AdminApi), "RaisFast", env!("CARGO_PKG_VERSION"))
         .description("A small CMS extended by sandboxed WebAssembly plugins. Plugin routes live under /api/v1/plugins/{plugin}/.");
+    let routes = Arc::new(observe::RouteTemplates::new(&api.spec()));
     let spec = api.spec_endpoint();
     let limit = state.settings.server.max_body_bytes;
+    let observed = Arc::clone(&state);
     Route::new()
         .at("/api/v1/openapi.json", spec)
         .at("/api/v1/plugins/:plugin", plugins::root)
         .at("/api/v1/plugins/:plugin/*rest", plugins::nested)
         .at("/health", get(health))
+        .at("/healthz", get(observe::healthz))
+        .at("/readyz", get(observe::readyz))
+        .at("/metrics", get(observe::metrics))
         .nest("/", api)
         .data(state)
         .around(move |ep, req| guard::guard(ep, req, limit))
+        .around(move |ep, req| {
+            observe::observe(ep, req, Arc::clone(&observed), Arc::clone(&routes))
+        })
 }
 
 /// Starts everything, serves until Ctrl-C or SIGTERM, then shuts down
@@ -132,6 +144,33 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let db = tokio::task::spawn_blocking(move || crate::storage::open(&s)).await??;
     let services = crate::host_api::Services::new(Arc::clone(&settings), Arc::clone(&db));
     let manager = Arc::new(PluginManager::with_services(services)?);
+    let dispatcher = Dispatcher::start(Arc::clone(&manager));
+    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
+    let state = Arc::new(AppState::new(
+        Arc::clone(&cms),
+        Arc::clone(&manager),
+        Arc::clone(&settings),
+    ));
+    // Listening first: `/healthz` answers while the plugins load, `/readyz`
+    // and every other path say the server is starting.
+    let acceptor = TcpListener::bind(settings.server.bind.as_str())
+        .into_acceptor()
+        .await?;
+    let addrs: Vec<_> = acceptor
+        .local_addr()
+        .into_iter()
+        .filter_map(|a| a.as_socket_addr().copied())
+        .collect();
+    for a in &addrs {
+        println!("RaisFast starting on http://{a} (loading plugins; /healthz answers)");
+    }
+    let server = tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            app(Arc::clone(&state)),
+            shutdown_signal(),
+            Some(Duration::from_secs(30)),
+        ),
+    );
     let m = Arc::clone(&manager);
     let report = tokio::task::spawn_blocking(move || m.load_all()).await?;
     for id in &report.loaded {
@@ -143,8 +182,6 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     for (id, why) in &report.failed {
         println!("plugin failed: {id}: {}", why.replace('\n', "\n    "));
     }
-    let dispatcher = Dispatcher::start(Arc::clone(&manager));
-    let cms = Arc::new(Cms::new(db, Arc::clone(&dispatcher), Arc::clone(&settings)));
     let c = Arc::clone(&cms);
     if let Some((user, password)) = tokio::task::spawn_blocking(move || c.ensure_admin()).await?? {
         println!(
@@ -159,23 +196,14 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     } else {
         None
     };
-    let state = Arc::new(AppState::new(
-        cms,
-        Arc::clone(&manager),
-        Arc::clone(&settings),
-    ));
-    let kept = Arc::clone(&state);
-    let acceptor = TcpListener::bind(settings.server.bind.as_str())
-        .into_acceptor()
-        .await?;
-    for addr in acceptor.local_addr() {
-        if let Some(a) = addr.as_socket_addr() {
-            println!("RaisFast listening on http://{a}");
-        }
+    state
+        .ready
+        .store(true, std::sync::atomic::Ordering::Release);
+    for a in addrs {
+        println!("RaisFast listening on http://{a}");
     }
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(Duration::from_secs(30)))
-        .await?;
+    let kept = state;
+    server.await??;
     println!("shutting down: finishing plugin work");
     if let Some(h) = hot_reload {
         h.stop();

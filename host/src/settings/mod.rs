@@ -19,8 +19,11 @@
 //! api_key = "..."          # overrides the plugin's own [config]
 //! ```
 
+mod server;
+
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+pub use server::ServerSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -92,69 +95,6 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             site: SiteSettings::default(),
             plugins: BTreeMap::new(),
-        }
-    }
-}
-
-/// `[server]`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ServerSettings {
-    /// Address and port to listen on (`0` as port: any free port).
-    pub bind: String,
-    /// Reload plugins when their files change.
-    pub hot_reload: bool,
-    /// Debounce of hot reload in milliseconds: a plugin reloads once its files
-    /// have been quiet this long.
-    pub reload_debounce_ms: u64,
-    /// Log filter (`info`, `raisfast=debug,plugin=info`, ...).
-    pub log: String,
-    /// Largest request body in bytes.
-    pub max_body_bytes: usize,
-    /// Name of the administrator created on first start.
-    pub admin_username: String,
-    /// Password of that administrator; when unset, one is generated and printed once.
-    pub admin_password: Option<String>,
-    /// Lifetime of a login session in hours.
-    pub session_hours: u64,
-    /// Consecutive failed calls after which a plugin is disabled (0: never).
-    pub auto_disable_after: u64,
-    /// Open registration: anyone may create a `user` account.
-    pub registration: bool,
-    /// Requests running plugin code or CMS work at once (the CMS API and plugin
-    /// routes; the admin API is not counted, so operators can act under load).
-    /// 0: 8 per core. Further requests wait in line, first come first served.
-    pub max_inflight: usize,
-    /// Longest wait in that line, in milliseconds; past it the request gets
-    /// 503 with `Retry-After` instead of adding to everyone's latency.
-    pub queue_timeout_ms: u64,
-}
-
-impl ServerSettings {
-    /// [`ServerSettings::max_inflight`] with 0 resolved from the core count.
-    pub fn inflight_limit(&self) -> usize {
-        match self.max_inflight {
-            0 => 8 * std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        }
-    }
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        ServerSettings {
-            bind: "127.0.0.1:8080".into(),
-            hot_reload: true,
-            reload_debounce_ms: 1000,
-            log: "info,plugin=info".into(),
-            max_body_bytes: 1024 * 1024,
-            admin_username: "admin".into(),
-            admin_password: None,
-            session_hours: 24 * 30,
-            auto_disable_after: 5,
-            registration: true,
-            max_inflight: 0,
-            queue_timeout_ms: 2000,
         }
     }
 }
@@ -362,7 +302,7 @@ impl Settings {
 
     /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_DATABASE_URL`, `RAISFAST_BIND`,
     /// `RAISFAST_HOT_RELOAD` (or `PLUGIN_HOT_RELOAD`), `RAISFAST_LOG`,
-    /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_POOL_SIZE`,
+    /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_METRICS_TOKEN`, `RAISFAST_POOL_SIZE`,
     /// `RAISFAST_KEEP_RESIDENT_KB`, `RAISFAST_LOAD_THREADS`, `RAISFAST_MAX_INFLIGHT`
     /// and `RAISFAST_QUEUE_TIMEOUT_MS`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
@@ -395,6 +335,9 @@ impl Settings {
         }
         if let Some(v) = get("RAISFAST_ADMIN_PASSWORD") {
             self.server.admin_password = Some(v);
+        }
+        if let Some(v) = get("RAISFAST_METRICS_TOKEN") {
+            self.server.metrics_token = Some(v);
         }
         if let Some(v) = get("RAISFAST_DATA_DIR") {
             self.data_dir = v.into();

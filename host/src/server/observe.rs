@@ -1,0 +1,182 @@
+//! What operators and their tools read, and what every request reports:
+//!
+//! - `GET /healthz`: the process serves (liveness): `200 ok`, from the moment
+//!   it listens;
+//! - `GET /readyz`: it can serve its site (readiness): plugins loaded and the
+//!   database answering; otherwise `503` with what is missing. Until the
+//!   plugins are loaded every other path answers `503 starting` with
+//!   `Retry-After`, so a load balancer never sends traffic too early;
+//! - `GET /metrics`: every series of [`crate::telemetry`] in the Prometheus
+//!   text format, for administrators or for the bearer `[server]
+//!   metrics_token` (what Prometheus is configured to send);
+//! - every response is counted in `raisfast_http_requests_total` under its
+//!   route template (`/api/v1/content/{id}`: never the raw path, so the label
+//!   set stays bounded; `other` for paths the server does not serve).
+
+use super::AppState;
+use super::auth;
+use super::error::response;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// The label of paths that match no route.
+const OTHER: &str = "other";
+
+/// The server's path templates, to name a request's route in metrics.
+pub struct RouteTemplates(matchit::Router<String>);
+
+impl RouteTemplates {
+    /// The templates of the OpenAPI document's `paths` (JSON), with the
+    /// routes the document does not describe.
+    pub fn new(openapi: &str) -> RouteTemplates {
+        let mut router = matchit::Router::new();
+        let spec: serde_json::Value = serde_json::from_str(openapi).unwrap_or_default();
+        let described = spec["paths"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        let fixed = [
+            "/api/v1/openapi.json",
+            "/api/v1/plugins/{plugin}",
+            "/health",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/admin",
+            "/admin/",
+            "/admin/{*asset}",
+        ];
+        for path in described.iter().map(String::as_str).chain(fixed) {
+            let _ = router.insert(path, path.to_string());
+        }
+        let _ = router.insert(
+            "/api/v1/plugins/{plugin}/{*rest}",
+            "/api/v1/plugins/{plugin}/*".to_string(),
+        );
+        RouteTemplates(router)
+    }
+
+    /// The template `path` matches, or `other`.
+    pub fn of(&self, path: &str) -> &str {
+        self.0.at(path).map_or(OTHER, |m| m.value.as_str())
+    }
+}
+
+/// Paths served while the plugins load.
+fn always_served(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/health")
+}
+
+/// Counts the response under its route; before the server is ready, refuses
+/// what needs the plugins.
+pub async fn observe<E: Endpoint>(
+    ep: Arc<E>,
+    req: Request,
+    state: Arc<AppState>,
+    routes: Arc<RouteTemplates>,
+) -> poem::Result<Response> {
+    let started = Instant::now();
+    let route = routes.of(req.uri().path()).to_string();
+    let resp = if !state.ready.load(Ordering::Acquire) && !always_served(req.uri().path()) {
+        let mut r = response(
+            503,
+            "starting",
+            "the server is loading its plugins; retry in a moment",
+            None,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        r
+    } else {
+        match ep.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(e) => e.into_response(),
+        }
+    };
+    let telemetry = &state.manager.services().telemetry;
+    telemetry.http_request(&route, resp.status().as_u16(), started.elapsed());
+    Ok(resp)
+}
+
+/// `GET /healthz`.
+#[poem::handler]
+pub fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`.
+#[poem::handler]
+pub async fn readyz(state: poem::web::Data<&Arc<AppState>>) -> Response {
+    let loaded = state.ready.load(Ordering::Acquire);
+    let db = Arc::clone(&state.cms);
+    let database = super::blocking(move || Ok(db.storage_answers()))
+        .await
+        .unwrap_or_else(|_| Err("the check did not run".into()));
+    let checks = serde_json::json!({
+        "plugins": if loaded { "loaded" } else { "loading" },
+        "database": match &database { Ok(()) => "ok", Err(e) => e.as_str() },
+    });
+    let ready = loaded && database.is_ok();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({ "ready": ready, "checks": checks });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+/// `GET /metrics`.
+#[poem::handler]
+pub async fn metrics(req: &Request, state: poem::web::Data<&Arc<AppState>>) -> Response {
+    let token = auth::bearer_token(req);
+    let by_token = match (&state.settings.server.metrics_token, &token) {
+        (Some(want), Some(got)) => constant_time_eq(want.as_bytes(), got.as_bytes()),
+        _ => false,
+    };
+    if !by_token {
+        let admin = match token {
+            Some(t) => auth::principal(&state, t).await.ok(),
+            None => None,
+        };
+        if !admin.is_some_and(|p| p.is_admin()) {
+            return response(
+                401,
+                "unauthorized",
+                "metrics are for administrators, or for the bearer token [server] metrics_token",
+                None,
+            );
+        }
+    }
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.manager.services().telemetry.render())
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_named_by_their_template() {
+        let spec = r#"{"paths": {"/api/v1/content": {}, "/api/v1/content/{id}": {}}}"#;
+        let t = RouteTemplates::new(spec);
+        assert_eq!(t.of("/api/v1/content/42"), "/api/v1/content/{id}");
+        assert_eq!(t.of("/api/v1/content"), "/api/v1/content");
+        assert_eq!(t.of("/api/v1/plugins/x/a/b"), "/api/v1/plugins/{plugin}/*");
+        assert_eq!(t.of("/api/v1/plugins/x"), "/api/v1/plugins/{plugin}");
+        assert_eq!(t.of("/wp-login.php"), "other");
+        assert_eq!(t.of("/metrics"), "/metrics");
+    }
+}

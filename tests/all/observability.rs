@@ -1,0 +1,208 @@
+//! What an operator's tools read from the real server: Prometheus metrics
+//! counting plugin calls, denials and requests; liveness and readiness;
+//! recent plugin log lines in the admin API.
+
+use crate::server_support::{Server, plugin, wait_until};
+use serde_json::json;
+use std::time::Duration;
+
+const TOKEN: &str = "scrape-token-0123456789";
+
+fn manifest(id: &str) -> String {
+    format!(
+        "[plugin]\nid = \"{id}\"\nname = \"Observed\"\nversion = \"0.1.0\"\nruntime = \"js\"\n\n\
+         [[routes]]\nmethod = \"GET\"\npath = \"/hello\"\nhandler = \"hello\"\nauth = \"public\"\n\n\
+         [[routes]]\nmethod = \"GET\"\npath = \"/boom\"\nhandler = \"boom\"\nauth = \"public\"\n"
+    )
+}
+
+const SOURCE: &str = "import { httpGet, logInfo } from 'sdk';\n\
+    export function hello(req) {\n  logInfo('hello from the plugin', { n: '1' });\n  \
+    try { httpGet('https://not-allowed.example/'); } catch (e) {}\n  return 'hi';\n}\n\
+    export function boom(req) { throw new Error('it broke'); }\n";
+
+/// The value of the series `name{labels}` in a Prometheus text page.
+fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn metrics_count_calls_denials_and_requests_by_bounded_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    plugin(
+        tmp.path(),
+        "observed",
+        &manifest("test.observed"),
+        &[("main.js", SOURCE)],
+    );
+    let server = Server::start_with(tmp.path(), &[("RAISFAST_METRICS_TOKEN", TOKEN)]);
+    for _ in 0..3 {
+        let (status, body) = server.call("GET", "/api/v1/plugins/test.observed/hello", None, None);
+        assert_eq!((status, body), (200, json!("hi")));
+    }
+    let (status, _) = server.call("GET", "/api/v1/plugins/test.observed/boom", None, None);
+    assert_eq!(status, 500);
+    assert_eq!(
+        server
+            .call("GET", "/api/v1/content/no-such-id", None, None)
+            .0,
+        404
+    );
+    assert_eq!(server.call("GET", "/wp-login.php", None, None).0, 404);
+
+    // Who may read them: the token Prometheus sends, or an administrator.
+    let scrape = |auth: Option<&str>| {
+        let headers: Vec<(&str, String)> = auth
+            .map(|t| vec![("authorization", format!("Bearer {t}"))])
+            .unwrap_or_default();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        server.raw("GET", "/metrics", &headers, Vec::new())
+    };
+    let (status, _, body) = scrape(None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("metrics_token"), "{body}");
+    assert_eq!(scrape(Some("wrong-token")).0, 401);
+    let admin = server.admin();
+    assert_eq!(scrape(Some(&admin)).0, 200);
+    let (status, headers, page) = scrape(Some(TOKEN));
+    assert_eq!(status, 200);
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "content-type" && v.starts_with("text/plain; version=0.0.4")),
+        "{headers:?}"
+    );
+
+    let p = r#"plugin="test.observed""#;
+    let want = [
+        (
+            format!(r#"raisfast_plugin_calls_total{{{p},handler="hello",outcome="ok"}}"#),
+            3.0,
+        ),
+        (
+            format!(r#"raisfast_plugin_calls_total{{{p},handler="boom",outcome="error"}}"#),
+            1.0,
+        ),
+        (
+            format!(r#"raisfast_plugin_call_duration_seconds_count{{{p},handler="hello"}}"#),
+            3.0,
+        ),
+        (
+            format!(r#"raisfast_plugin_denials_total{{{p},capability="http"}}"#),
+            3.0,
+        ),
+        (
+            r#"raisfast_http_requests_total{route="/api/v1/plugins/{plugin}/*",status="200"}"#
+                .into(),
+            3.0,
+        ),
+        (
+            r#"raisfast_http_requests_total{route="/api/v1/plugins/{plugin}/*",status="500"}"#
+                .into(),
+            1.0,
+        ),
+        (
+            r#"raisfast_http_requests_total{route="/api/v1/content/{id}",status="404"}"#.into(),
+            1.0,
+        ),
+        (
+            r#"raisfast_http_requests_total{route="other",status="404"}"#.into(),
+            1.0,
+        ),
+        (
+            r#"raisfast_http_requests_total{route="/metrics",status="401"}"#.into(),
+            2.0,
+        ),
+    ];
+    for (series, value) in want {
+        assert_eq!(sample(&page, &series), Some(value), "{series} in:\n{page}");
+    }
+    assert!(
+        page.contains("# TYPE raisfast_plugin_call_duration_seconds histogram"),
+        "{page}"
+    );
+    assert!(page.contains(r#"raisfast_plugin_call_duration_seconds_bucket{plugin="test.observed",handler="hello",le="+Inf"} 3"#), "{page}");
+    // Script plugins run on a fresh instance per call: none is left alive.
+    assert_eq!(
+        sample(&page, &format!("raisfast_plugin_instances_live{{{p}}}")),
+        Some(0.0),
+        "{page}"
+    );
+    // No raw path became a label.
+    assert!(
+        !page.contains("no-such-id") && !page.contains("wp-login"),
+        "{page}"
+    );
+
+    // The console's view of the same plugin: its recent log lines and failures.
+    let (status, detail) = server.call(
+        "GET",
+        "/api/v1/admin/plugins/test.observed",
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{detail}");
+    let logs = detail["logs"].as_array().unwrap();
+    assert!(
+        logs.iter().any(|l| l["level"] == "info"
+            && l["handler"] == "hello"
+            && l["message"] == r#"hello from the plugin {"n":"1"}"#),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter().any(|l| l["level"] == "error"
+            && l["handler"] == "boom"
+            && l["message"].as_str().unwrap().contains("it broke")),
+        "{logs:?}"
+    );
+    assert!(logs[0]["at_ms"].as_i64().unwrap() >= logs[logs.len() - 1]["at_ms"].as_i64().unwrap());
+}
+
+#[test]
+fn health_answers_at_once_and_readiness_waits_for_the_plugins() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A plugin whose top-level code takes a while (a fresh source each run, so
+    // that no compile cache skips it).
+    let nonce = uuid::Uuid::now_v7();
+    let slow = format!(
+        "// {nonce}\nconst until = Date.now() + 3000;\nwhile (Date.now() < until) {{}}\nexport function hello() {{ return 'hi'; }}\n"
+    );
+    plugin(
+        tmp.path(),
+        "slow",
+        &manifest("test.slow"),
+        &[("main.js", &slow)],
+    );
+    let server = Server::starting(tmp.path(), &[]);
+    let (status, _, body) = server.raw("GET", "/healthz", &[], Vec::new());
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let (status, _, body) = server.raw("GET", "/readyz", &[], Vec::new());
+    assert_eq!(status, 503, "{body}");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ready["checks"]["plugins"], "loading", "{ready}");
+    assert_eq!(ready["checks"]["database"], "ok", "{ready}");
+    let (status, headers, body) = server.raw("GET", "/api/v1/content", &[], Vec::new());
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"starting\""), "{body}");
+    assert!(
+        headers.iter().any(|(k, v)| k == "retry-after" && v == "1"),
+        "{headers:?}"
+    );
+
+    assert!(
+        wait_until(Duration::from_secs(120), || server
+            .output()
+            .contains("RaisFast listening on")),
+        "{}",
+        server.output()
+    );
+    let (status, _, body) = server.raw("GET", "/readyz", &[], Vec::new());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        json!({"ready": true, "checks": {"plugins": "loaded", "database": "ok"}})
+    );
+    let (status, body) = server.call("GET", "/api/v1/plugins/test.slow/hello", None, None);
+    assert_eq!((status, body), (200, json!("hi")));
+}
