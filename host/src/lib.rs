@@ -22,6 +22,7 @@ pub mod dispatch;
 pub mod host_api;
 pub mod manager;
 pub mod manifest;
+pub mod package;
 pub mod plugin_dir;
 pub mod routes;
 pub mod runtime;

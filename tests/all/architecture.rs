@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["host_api"],
     &["runtime"],
     &["manager"],
-    &["dispatch", "cron", "watch"],
+    &["dispatch", "cron", "watch", "package"],
     &["cms"],
     &["server"],
     &["cli"],

@@ -24,6 +24,7 @@ mod manager;
 mod manifest;
 mod npm;
 mod observability;
+mod packages;
 mod pg_plugins;
 mod pg_server;
 mod pg_support;

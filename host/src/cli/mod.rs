@@ -8,6 +8,7 @@ mod call;
 mod check;
 mod new;
 mod output;
+mod package;
 
 use crate::settings::Settings;
 use clap::{Args, Parser, Subcommand};
@@ -89,6 +90,11 @@ enum PluginCommand {
     /// Run one hook or route handler of a plugin through the real runtime and
     /// host API, and print its result and log lines.
     Call(call::CallArgs),
+    /// Pack a plugin directory into one file (`.rfp`) to hand over or upload.
+    Pack(package::PackArgs),
+    /// Install a package into the plugin directory, after showing what the
+    /// plugin may do (and, for an upgrade, what it asks for in addition).
+    Install(package::InstallArgs),
 }
 
 impl GlobalArgs {
@@ -146,6 +152,8 @@ fn plugin(global: &GlobalArgs, command: PluginCommand) -> anyhow::Result<ExitCod
         PluginCommand::New(a) => new::new(global, a),
         PluginCommand::Build(a) => build::build(global, a),
         PluginCommand::Call(a) => call::call(global, a),
+        PluginCommand::Pack(a) => package::pack(a),
+        PluginCommand::Install(a) => package::install(global, a),
     }
 }
 

@@ -16,6 +16,7 @@
 //! file, line, column and field, with the nearest valid key when one is close.
 //! [`Manifest::load`] returns every problem it finds, not just the first.
 
+pub mod consent;
 mod entry_points;
 mod error;
 pub mod grants;

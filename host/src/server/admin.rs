@@ -133,7 +133,7 @@ enum NoContent {
     Done,
 }
 
-fn require_admin(c: &Caller) -> Result<(), ApiError> {
+pub(super) fn require_admin(c: &Caller) -> Result<(), ApiError> {
     if c.0.is_admin() {
         Ok(())
     } else {
@@ -146,7 +146,7 @@ fn require_admin(c: &Caller) -> Result<(), ApiError> {
     }
 }
 
-fn summary(id: &str, e: &PluginEntry) -> PluginSummary {
+pub(super) fn summary(id: &str, e: &PluginEntry) -> PluginSummary {
     PluginSummary {
         id: id.to_string(),
         name: e.manifest.plugin.name.clone(),
@@ -166,7 +166,7 @@ fn entry(state: &AppState, id: &str) -> Result<PluginEntry, ApiError> {
         .ok_or_else(|| ApiError::new(404, "not_found", format!("no plugin `{id}`"), None))
 }
 
-fn manager_error(e: crate::manager::ManagerError) -> ApiError {
+pub(super) fn manager_error(e: crate::manager::ManagerError) -> ApiError {
     match e {
         crate::manager::ManagerError::NotFound(id) => {
             ApiError::new(404, "not_found", format!("no plugin `{id}`"), None)

@@ -12,6 +12,7 @@ mod error;
 mod guard;
 mod login;
 mod observe;
+mod packages;
 mod plugins;
 mod slots;
 
@@ -102,7 +103,7 @@ fn health() -> &'static str {
 
 /// The HTTP application.
 pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
-    let api = OpenApiService::new((api::CmsApi, admin::AdminApi), "RaisFast", env!("CARGO_PKG_VERSION"))
+    let api = OpenApiService::new((api::CmsApi, admin::AdminApi, packages::PackagesApi), "RaisFast", env!("CARGO_PKG_VERSION"))
         .description("A small CMS extended by sandboxed WebAssembly plugins. Plugin routes live under /api/v1/plugins/{plugin}/.");
     let routes = Arc::new(observe::RouteTemplates::new(&api.spec()));
     let spec = api.spec_endpoint();
@@ -137,6 +138,8 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn run(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&settings.data_dir)?;
     std::fs::create_dir_all(&settings.plugin_dir)?;
+    // Packages staged before a restart are dropped (see `packages`).
+    let _ = std::fs::remove_dir_all(settings.plugin_dir.join(".staging"));
     let settings = Arc::new(settings);
     // Storage is synchronous (PostgreSQL's client runs its own runtime): it is
     // opened, used and dropped on blocking threads only.
