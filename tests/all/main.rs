@@ -8,6 +8,7 @@ mod backend;
 mod cli;
 mod cms;
 mod conformance;
+mod console;
 mod crm;
 mod db;
 mod docs;

@@ -206,3 +206,146 @@ fn health_answers_at_once_and_readiness_waits_for_the_plugins() {
     let (status, body) = server.call("GET", "/api/v1/plugins/test.slow/hello", None, None);
     assert_eq!((status, body), (200, json!("hi")));
 }
+
+/// A stand-in OpenTelemetry collector: accepts OTLP/HTTP JSON posts and
+/// keeps every span it receives.
+fn collector() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let spans = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&spans);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let kept = std::sync::Arc::clone(&kept);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut len = 0;
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    if line.starts_with("POST /v1/traces") {
+                        let doc: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        for rs in doc["resourceSpans"].as_array().into_iter().flatten() {
+                            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                                for span in ss["spans"].as_array().into_iter().flatten() {
+                                    let mut span = span.clone();
+                                    span["resource"] = rs["resource"].clone();
+                                    kept.lock().unwrap().push(span);
+                                }
+                            }
+                        }
+                    }
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}");
+                }
+            });
+        }
+    });
+    (port, spans)
+}
+
+fn attr<'a>(span: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    span["attributes"]
+        .as_array()?
+        .iter()
+        .find(|a| a["key"] == key)
+        .map(|a| &a["value"])
+}
+
+#[test]
+fn traces_go_to_an_otlp_collector_request_then_plugin_call_then_host_call() {
+    let (port, spans) = collector();
+    let tmp = tempfile::tempdir().unwrap();
+    plugin(
+        tmp.path(),
+        "traced",
+        &manifest("test.traced"),
+        &[(
+            "main.js",
+            "import { kvGet } from 'sdk';\nexport function hello() { kvGet('seen'); return 'hi'; }\nexport function boom() { throw new Error('no'); }\n",
+        )],
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let server = Server::start_with(
+        tmp.path(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    );
+    assert_eq!(
+        server.call("GET", "/api/v1/plugins/test.traced/hello", None, None),
+        (200, json!("hi"))
+    );
+    let name = "GET /api/v1/plugins/{plugin}/*";
+    let found = wait_until(Duration::from_secs(30), || {
+        let s = spans.lock().unwrap();
+        s.iter().any(|x| x["name"] == name) && s.iter().any(|x| x["name"] == "host.call")
+    });
+    let all = spans.lock().unwrap().clone();
+    assert!(found, "spans received: {all:#?}");
+    let request = all.iter().find(|x| x["name"] == name).unwrap();
+    assert_eq!(
+        attr(request, "http.route"),
+        Some(&json!({"stringValue": "/api/v1/plugins/{plugin}/*"}))
+    );
+    assert_eq!(
+        attr(request, "http.response.status_code"),
+        Some(&json!({"intValue": "200"}))
+    );
+    let call = all
+        .iter()
+        .find(|x| {
+            x["name"] == "plugin.call"
+                && attr(x, "handler") == Some(&json!({"stringValue": "hello"}))
+        })
+        .unwrap_or_else(|| panic!("no plugin.call span: {all:#?}"));
+    assert_eq!(
+        attr(call, "plugin"),
+        Some(&json!({"stringValue": "test.traced"}))
+    );
+    assert_eq!(
+        call["parentSpanId"], request["spanId"],
+        "the plugin call is part of the request"
+    );
+    assert_eq!(call["traceId"], request["traceId"]);
+    let host = all
+        .iter()
+        .find(|x| {
+            x["name"] == "host.call" && attr(x, "call") == Some(&json!({"stringValue": "kv.get"}))
+        })
+        .unwrap_or_else(|| panic!("no host.call span: {all:#?}"));
+    assert_eq!(
+        host["parentSpanId"], call["spanId"],
+        "the host call is part of the plugin call"
+    );
+    let service = request["resource"]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "service.name")
+        .unwrap();
+    assert_eq!(service["value"]["stringValue"], "raisfast");
+    drop(server);
+}

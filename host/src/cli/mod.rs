@@ -116,7 +116,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(a) => serve(&cli.global, a),
         Command::Plugin(p) => {
-            init_tracing(cli.global.log.as_deref().unwrap_or("warn,plugin=off"));
+            init_tracing(cli.global.log.as_deref().unwrap_or("warn,plugin=off"), None);
             plugin(&cli.global, p)
         }
     };
@@ -140,8 +140,16 @@ fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.no_hot_reload {
         settings.server.hot_reload = false;
     }
-    init_tracing(global.log.as_deref().unwrap_or(&settings.server.log));
-    crate::server::serve(settings)?;
+    let traces = crate::telemetry::otlp::Traces::from_env()?;
+    init_tracing(
+        global.log.as_deref().unwrap_or(&settings.server.log),
+        traces.as_ref(),
+    );
+    let served = crate::server::serve(settings);
+    if let Some(t) = traces {
+        t.shutdown();
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -157,13 +165,20 @@ fn plugin(global: &GlobalArgs, command: PluginCommand) -> anyhow::Result<ExitCod
     }
 }
 
-fn init_tracing(filter: &str) {
+/// Logs to stderr through `filter`; with `traces`, the server's spans also
+/// go to OpenTelemetry (each layer with its own filter).
+fn init_tracing(filter: &str, traces: Option<&crate::telemetry::otlp::Traces>) {
+    use tracing_subscriber::prelude::*;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
-        .try_init();
+        .with_filter(filter);
+    let registry = tracing_subscriber::registry().with(fmt);
+    let _ = match traces {
+        Some(t) => registry.with(t.layer()).try_init(),
+        None => registry.try_init(),
+    };
 }

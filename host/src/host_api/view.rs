@@ -44,6 +44,9 @@ impl PluginHost<'_> {
         what: &str,
         f: impl FnOnce(&PluginContext, &mut CallState) -> Result<T, HostError>,
     ) -> Result<T, WitError> {
+        let _span =
+            tracing::debug_span!(target: crate::telemetry::otlp::TARGET, "host.call", call = what)
+                .entered();
         let r = if self.call.loading {
             Err(HostError::Invalid(format!(
                 "{what} is not available while the plugin loads (its top-level code); call it from a handler"

@@ -17,7 +17,6 @@ use super::state::HostState;
 use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
 use crate::host_api::bindings::{Plugin, PluginPre};
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
-use crate::telemetry::Outcome;
 use crate::toolchain::typescript::SourceMaps;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -281,22 +280,10 @@ impl LoadedPlugin {
         }
     }
 
-    /// Records a call in the plugin's metrics and in the server's telemetry
-    /// (a failure also in the plugin's recent log lines).
+    /// Records a call (see [`Metrics::observe`]).
     fn observe(&self, handler: &str, elapsed: Duration, denials: u32, error: Option<&CallError>) {
-        self.metrics.record(handler, elapsed, denials, error);
-        let telemetry = &self.ctx.services.telemetry;
-        let outcome = match error {
-            None => Outcome::Ok,
-            Some(e) if e.is_timeout() => Outcome::Timeout,
-            Some(_) => Outcome::Error,
-        };
-        telemetry.plugin_call(&self.ctx.id, handler, outcome, elapsed);
-        if let Some(e) = error {
-            telemetry
-                .logs
-                .push(&self.ctx.id, "error", handler, &e.to_string());
-        }
+        self.metrics
+            .observe(&self.ctx, handler, elapsed, denials, error);
     }
 
     /// Runs one call on `live`; also says whether the instance trapped.
@@ -308,6 +295,14 @@ impl LoadedPlugin {
         f: impl FnOnce(&mut Store<HostState>, &Plugin) -> GuestResult<T>,
     ) -> (Result<CallOutcome<T>, CallFailure>, bool) {
         let started = Instant::now();
+        let span = tracing::debug_span!(
+            target: crate::telemetry::otlp::TARGET,
+            "plugin.call",
+            plugin = %self.ctx.id,
+            handler = %handler,
+            otel.status_code = tracing::field::Empty,
+        );
+        let _entered = span.enter();
         let data = live.store.data_mut();
         data.call = CallState::new(handler, self.limits.timeout, event_depth);
         data.limiter.memory_refused = false;
@@ -323,6 +318,9 @@ impl LoadedPlugin {
         let (result, poisoned) = self.outcome(handler, result, call, memory_refused, started);
         let error = result.as_ref().err().map(|f| &f.error);
         self.observe(handler, started.elapsed(), denials, error);
+        if error.is_some() {
+            span.record("otel.status_code", "ERROR");
+        }
         (result, poisoned)
     }
 

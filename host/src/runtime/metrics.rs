@@ -4,6 +4,7 @@
 
 use super::error::CallError;
 use crate::host_api::PluginContext;
+use crate::telemetry::Outcome;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -109,6 +110,31 @@ impl Metrics {
             w.latencies_us.pop_front();
         }
         w.latencies_us.push_back(elapsed.as_micros() as u64);
+    }
+
+    /// Records a call here and in the server's telemetry (a failure also in
+    /// the plugin's recent log lines).
+    pub(super) fn observe(
+        &self,
+        ctx: &PluginContext,
+        handler: &str,
+        elapsed: Duration,
+        denials: u32,
+        error: Option<&CallError>,
+    ) {
+        self.record(handler, elapsed, denials, error);
+        let telemetry = &ctx.services.telemetry;
+        let outcome = match error {
+            None => Outcome::Ok,
+            Some(e) if e.is_timeout() => Outcome::Timeout,
+            Some(_) => Outcome::Error,
+        };
+        telemetry.plugin_call(&ctx.id, handler, outcome, elapsed);
+        if let Some(e) = error {
+            telemetry
+                .logs
+                .push(&ctx.id, "error", handler, &e.to_string());
+        }
     }
 
     /// Metrics per handler.

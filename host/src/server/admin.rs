@@ -42,6 +42,8 @@ pub struct PluginSummary {
     description: Option<String>,
     /// Its directory.
     dir: String,
+    /// The last failure of its current version, if it failed since it was loaded.
+    last_error: Option<String>,
 }
 
 /// Health of a plugin.
@@ -98,6 +100,8 @@ struct PluginDetail {
     plugin: PluginSummary,
     /// The manifest, as JSON.
     manifest: serde_json::Value,
+    /// What it may do, in plain words (the consent it was installed with).
+    permissions: Vec<super::packages::Grant>,
     /// Handlers the entry exports (scripts), or none (a wasm component).
     handlers: Option<Vec<String>>,
     health: Health,
@@ -156,6 +160,10 @@ pub(super) fn summary(id: &str, e: &PluginEntry) -> PluginSummary {
         reason: e.state.reason(),
         description: e.manifest.plugin.description.clone(),
         dir: e.dir.display().to_string(),
+        last_error: match &e.state {
+            PluginState::Active(p) => p.metrics.last_error.lock().expect("metrics lock").clone(),
+            _ => None,
+        },
     }
 }
 
@@ -264,6 +272,10 @@ impl AdminApi {
         Ok(Json(PluginDetail {
             plugin: summary(&id.0, &e),
             manifest: serde_json::to_value(&*e.manifest).unwrap_or_default(),
+            permissions: crate::manifest::consent::permissions(&e.manifest)
+                .iter()
+                .map(Into::into)
+                .collect(),
             handlers,
             health,
             totals,

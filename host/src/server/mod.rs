@@ -8,6 +8,7 @@
 mod admin;
 mod api;
 mod auth;
+mod console;
 mod error;
 mod guard;
 mod login;
@@ -68,15 +69,19 @@ impl AppState {
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
-        tracing::error!("a blocking task failed: {e}");
-        Err(ApiError::new(
-            500,
-            "internal",
-            "the server failed; see its log",
-            None,
-        ))
-    })
+    // The work belongs to the request's span (traces show plugin calls in it).
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!("a blocking task failed: {e}");
+            Err(ApiError::new(
+                500,
+                "internal",
+                "the server failed; see its log",
+                None,
+            ))
+        })
 }
 
 /// Runs CMS work (which may call plugins) in one of the in-flight slots:
@@ -117,6 +122,9 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/healthz", get(observe::healthz))
         .at("/readyz", get(observe::readyz))
         .at("/metrics", get(observe::metrics))
+        .at("/admin", get(console::root))
+        .at("/admin/", get(console::index))
+        .at("/admin/:file", get(console::file))
         .nest("/", api)
         .data(state)
         .around(move |ep, req| guard::guard(ep, req, limit))

@@ -21,6 +21,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The label of paths that match no route.
 const OTHER: &str = "other";
@@ -80,6 +81,16 @@ pub async fn observe<E: Endpoint>(
 ) -> poem::Result<Response> {
     let started = Instant::now();
     let route = routes.of(req.uri().path()).to_string();
+    let method = req.method().to_string();
+    let span = tracing::debug_span!(
+        target: crate::telemetry::otlp::TARGET,
+        "http.request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    );
     let resp = if !state.ready.load(Ordering::Acquire) && !always_served(req.uri().path()) {
         let mut r = response(
             503,
@@ -91,11 +102,15 @@ pub async fn observe<E: Endpoint>(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         r
     } else {
-        match ep.call(req).await {
+        match ep.call(req).instrument(span.clone()).await {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
         }
     };
+    span.record(
+        "http.response.status_code",
+        i64::from(resp.status().as_u16()),
+    );
     let telemetry = &state.manager.services().telemetry;
     telemetry.http_request(&route, resp.status().as_u16(), started.elapsed());
     Ok(resp)

@@ -35,7 +35,7 @@ pub struct PackagesApi;
 
 /// One thing a plugin may do.
 #[derive(Debug, Object)]
-struct Grant {
+pub(super) struct Grant {
     /// `database`, `http`, `files`, `personal_data`, `config`, `routes`, `cron` or `limits`.
     capability: String,
     /// As the manifest writes it.

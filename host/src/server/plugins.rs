@@ -205,8 +205,9 @@ async fn serve(
     };
     let manager = Arc::clone(&state.manager);
     let id = plugin.clone();
+    let span = tracing::Span::current();
     let result = tokio::task::spawn_blocking(move || {
-        let r = manager.call_route(&id, &request);
+        let r = span.in_scope(|| manager.call_route(&id, &request));
         drop(permit);
         r
     })

@@ -17,8 +17,11 @@
 //! | `raisfast_plugin_instances_live` | gauge | `plugin` |
 //! | `raisfast_http_requests_total` | counter | `route`, `status` |
 //! | `raisfast_http_request_duration_seconds` | histogram | `route` |
+//!
+//! Traces are in [`otlp`].
 
 mod logs;
+pub mod otlp;
 
 pub use logs::{LogEntry, LogRings};
 use metrics::{Key, Label, Metadata, Recorder, Unit};
