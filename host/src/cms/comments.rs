@@ -10,13 +10,14 @@ pub use crate::storage::Comment;
 /// What creating a comment takes.
 #[derive(Debug, Clone, Deserialize, Object)]
 pub struct NewComment {
-    /// Text, 1 to 10 000 characters.
+    /// Text, 1 to 10 000 characters, not only blanks.
+    #[oai(validator(min_length = 1, max_length = 10000, pattern = r"\S"))]
     pub body: String,
 }
 
 fn check(body: &str) -> Result<(), String> {
-    let n = body.trim().chars().count();
-    if (1..=10_000).contains(&n) {
+    let n = body.chars().count();
+    if (1..=10_000).contains(&n) && !super::content_model::blank(body) {
         Ok(())
     } else {
         Err("body: 1 to 10 000 characters".into())

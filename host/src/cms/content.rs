@@ -95,7 +95,7 @@ impl Cms {
             body: input.body,
             published_at: (status == "published").then_some(now),
             status,
-            data: input.data.unwrap_or(Value::Object(Default::default())),
+            data: Value::Object(input.data.unwrap_or_default().into_iter().collect()),
             author_id: Some(user.id.clone()),
             created_at: now,
             updated_at: now,
@@ -168,7 +168,7 @@ impl Cms {
             c.status = s;
         }
         if let Some(d) = patch.data {
-            c.data = d;
+            c.data = Value::Object(d.into_iter().collect());
         }
         check(&c).map_err(CmsError::Invalid)?;
         let mut c = self.filter_content("on_content_updating", c, user)?;

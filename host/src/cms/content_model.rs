@@ -6,27 +6,37 @@ pub use crate::storage::Content;
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// What creating content takes.
 #[derive(Debug, Clone, Deserialize, Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewContent {
-    /// Its type; default `post`.
+    /// Its type, 1 to 64 characters; default `post`.
     #[serde(default = "default_type", rename = "type")]
-    #[oai(default = "default_type", rename = "type")]
+    #[oai(
+        default = "default_type",
+        rename = "type",
+        validator(min_length = 1, max_length = 64)
+    )]
     pub content_type: String,
-    /// Title.
+    /// Title: 1 to 500 characters, not only blanks.
+    #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
     pub title: String,
-    /// Slug; derived from the title when absent.
+    /// Slug: 1 to 200 ASCII letters, digits, `-` or `_`; derived from the
+    /// title when absent.
+    #[oai(nullable, validator(pattern = r"^[A-Za-z0-9_-]{1,200}$"))]
     pub slug: Option<String>,
     /// Markdown body.
     #[serde(default)]
-    #[oai(default)]
+    #[oai(default, validator(max_length = 524288))]
     pub body: String,
     /// `draft` (default) or `published`.
+    #[oai(nullable, validator(pattern = "^(draft|published)$"))]
     pub status: Option<String>,
-    /// Free-form JSON object.
-    pub data: Option<Value>,
+    /// Free-form JSON object (at most 64 KiB of JSON).
+    #[oai(nullable)]
+    pub data: Option<BTreeMap<String, Value>>,
 }
 
 fn default_type() -> String {
@@ -37,16 +47,21 @@ fn default_type() -> String {
 #[derive(Debug, Clone, Default, Deserialize, Object)]
 #[oai(rename_all = "snake_case")]
 pub struct ContentPatch {
-    /// New title.
+    /// New title: 1 to 500 characters, not only blanks.
+    #[oai(nullable, validator(min_length = 1, max_length = 500, pattern = r"\S"))]
     pub title: Option<String>,
-    /// New slug.
+    /// New slug: 1 to 200 ASCII letters, digits, `-` or `_`.
+    #[oai(nullable, validator(pattern = r"^[A-Za-z0-9_-]{1,200}$"))]
     pub slug: Option<String>,
-    /// New markdown body.
+    /// New markdown body (at most 524 288 characters).
+    #[oai(nullable, validator(max_length = 524288))]
     pub body: Option<String>,
-    /// New status.
+    /// New status: `draft` or `published`.
+    #[oai(nullable, validator(pattern = "^(draft|published)$"))]
     pub status: Option<String>,
-    /// New data.
-    pub data: Option<Value>,
+    /// New data: a JSON object (at most 64 KiB of JSON).
+    #[oai(nullable)]
+    pub data: Option<BTreeMap<String, Value>>,
 }
 
 /// Filters and paging of a listing.
@@ -81,11 +96,18 @@ pub struct ContentPage {
     pub total: u64,
 }
 
-/// A slug from a title: lowercase letters and digits, `-` between words.
+/// Whether `text` is empty or only blanks (whitespace, and the separators
+/// U+001C to U+001F that JSON Schema's `\S` also counts as blanks).
+pub fn blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
+/// A slug from a title: lowercase ASCII letters and digits, `-` between words.
 pub fn slugify(title: &str) -> String {
     let mut s = String::new();
     for c in title.to_lowercase().chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii_alphanumeric() {
             s.push(c);
         } else if !s.ends_with('-') && !s.is_empty() {
             s.push('-');
@@ -95,23 +117,23 @@ pub fn slugify(title: &str) -> String {
     if s.is_empty() { "untitled".into() } else { s }
 }
 
-/// Largest content body (markdown), in bytes.
-pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// Largest content body (markdown), in characters.
+pub const MAX_BODY_CHARS: usize = 512 * 1024;
 /// Largest `data` object, in bytes of JSON.
 pub const MAX_DATA_BYTES: usize = 64 * 1024;
 
 pub(super) fn check(c: &Content) -> Result<(), String> {
-    if c.title.trim().is_empty() || c.title.len() > 500 {
-        return Err("title: 1 to 500 characters".into());
+    if blank(&c.title) || c.title.chars().count() > 500 {
+        return Err("title: 1 to 500 characters, not only blanks".into());
     }
     if c.slug.is_empty()
         || c.slug.len() > 200
         || !c
             .slug
-            .chars()
-            .all(|ch| ch.is_alphanumeric() || ch == '-' || ch == '_')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err("slug: 1 to 200 letters, digits, `-` or `_`".into());
+        return Err("slug: 1 to 200 ASCII letters, digits, `-` or `_`".into());
     }
     if !matches!(c.status.as_str(), "draft" | "published") {
         return Err(format!("status `{}`: use draft or published", c.status));
@@ -119,13 +141,13 @@ pub(super) fn check(c: &Content) -> Result<(), String> {
     if !c.data.is_object() {
         return Err("data must be a JSON object".into());
     }
-    if c.body.len() > MAX_BODY_BYTES {
-        return Err(format!("body: at most {MAX_BODY_BYTES} bytes"));
+    if c.body.chars().count() > MAX_BODY_CHARS {
+        return Err(format!("body: at most {MAX_BODY_CHARS} characters"));
     }
     if c.data.to_string().len() > MAX_DATA_BYTES {
         return Err(format!("data: at most {MAX_DATA_BYTES} bytes of JSON"));
     }
-    if c.content_type.is_empty() || c.content_type.len() > 64 {
+    if c.content_type.is_empty() || c.content_type.chars().count() > 64 {
         return Err("type: 1 to 64 characters".into());
     }
     Ok(())

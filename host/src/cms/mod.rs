@@ -10,7 +10,7 @@ mod users;
 
 pub use comments::{Comment, NewComment};
 pub use content_model::{
-    Content, ContentPage, ContentPatch, ListQuery, MAX_BODY_BYTES, MAX_DATA_BYTES, NewContent,
+    Content, ContentPage, ContentPatch, ListQuery, MAX_BODY_CHARS, MAX_DATA_BYTES, NewContent,
     slugify,
 };
 pub use render::{markdown_to_html, sanitize_html};

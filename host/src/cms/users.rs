@@ -21,10 +21,10 @@ fn hash_password(password: &str) -> CmsResult<String> {
         .map_err(|e| CmsError::Invalid(format!("cannot hash the password: {e}")))
 }
 
-/// Longest password accepted, in bytes.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-/// Longest email address accepted, in bytes.
-pub const MAX_EMAIL_BYTES: usize = 254;
+/// Longest password accepted, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// Longest email address accepted, in characters.
+pub const MAX_EMAIL_CHARS: usize = 254;
 
 /// A hash no password matches, checked when the username is unknown so that
 /// a login costs the same whether or not the user exists.
@@ -78,14 +78,14 @@ impl Cms {
         role: &str,
     ) -> CmsResult<User> {
         check_username(username)?;
-        if password.chars().count() < 8 || password.len() > MAX_PASSWORD_BYTES {
+        if password.chars().count() < 8 || password.chars().count() > MAX_PASSWORD_CHARS {
             return Err(CmsError::Invalid(format!(
-                "password: at least 8 characters, at most {MAX_PASSWORD_BYTES} bytes"
+                "password: at least 8 characters, at most {MAX_PASSWORD_CHARS} characters"
             )));
         }
-        if email.is_some_and(|e| e.len() > MAX_EMAIL_BYTES) {
+        if email.is_some_and(|e| e.chars().count() > MAX_EMAIL_CHARS) {
             return Err(CmsError::Invalid(format!(
-                "email: at most {MAX_EMAIL_BYTES} bytes"
+                "email: at most {MAX_EMAIL_CHARS} characters"
             )));
         }
         let hash = hash_password(password)?;
@@ -138,7 +138,7 @@ impl Cms {
 
     /// Checks the password and opens a session; fires `on_user_login`.
     pub fn login(&self, username: &str, password: &str) -> CmsResult<(String, User)> {
-        if password.len() > MAX_PASSWORD_BYTES || username.len() > 64 {
+        if password.chars().count() > MAX_PASSWORD_CHARS || username.len() > 64 {
             return Err(CmsError::BadCredentials);
         }
         let found = self.db.user_by_name(username)?;

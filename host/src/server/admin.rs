@@ -37,12 +37,15 @@ pub struct PluginSummary {
     /// `active`, `disabled`, `failed` or `uninstalled`.
     state: String,
     /// Why it is not active.
+    #[oai(nullable)]
     reason: Option<String>,
     /// Its description.
+    #[oai(nullable)]
     description: Option<String>,
     /// Its directory.
     dir: String,
     /// The last failure of its current version, if it failed since it was loaded.
+    #[oai(nullable)]
     last_error: Option<String>,
 }
 
@@ -52,8 +55,10 @@ struct Health {
     /// Failed calls in a row (the plugin is disabled at the server's limit).
     consecutive_errors: u64,
     /// The last failure.
+    #[oai(nullable)]
     last_error: Option<String>,
     /// The error of the last reload that did not take (the previous version serves).
+    #[oai(nullable)]
     reload_error: Option<String>,
 }
 
@@ -88,9 +93,11 @@ struct CronRun {
     /// The tick it ran for (ms since the Unix epoch).
     scheduled_at: i64,
     started_at: i64,
+    #[oai(nullable)]
     duration_ms: Option<i64>,
     /// `running`, `ok`, `error` or `skipped`.
     outcome: String,
+    #[oai(nullable)]
     error: Option<String>,
 }
 
@@ -103,6 +110,7 @@ struct PluginDetail {
     /// What it may do, in plain words (the consent it was installed with).
     permissions: Vec<super::packages::Grant>,
     /// Handlers the entry exports (scripts), or none (a wasm component).
+    #[oai(nullable)]
     handlers: Option<Vec<String>>,
     health: Health,
     /// Totals over every handler.
@@ -209,6 +217,20 @@ impl AdminApi {
             .map(|(id, e)| summary(id, e))
             .collect();
         Ok(Json(list))
+    }
+
+    /// Uploads a plugin package (`.rfp`, at most 64 MiB): it is checked and
+    /// staged, not installed. The answer lists what the plugin may do, and
+    /// for an upgrade what it asks for in addition; approve it at
+    /// `/api/v1/admin/packages/{token}/approve` to install it.
+    #[oai(path = "/plugins", method = "post", tag = "Tag::Admin")]
+    async fn upload(
+        &self,
+        state: Data<&Arc<AppState>>,
+        caller: Caller,
+        body: poem_openapi::payload::Binary<poem::Body>,
+    ) -> Result<super::packages::StagedResponse, ApiError> {
+        super::packages::upload(&state, caller, body).await
     }
 
     /// One plugin: manifest, state, health, metrics per handler, cron runs,

@@ -30,10 +30,13 @@ pub struct CmsApi;
 #[derive(Debug, Object)]
 struct Register {
     /// 3 to 32 letters, digits, `_`, `.`, `-`.
+    #[oai(validator(pattern = r"^[A-Za-z0-9_.-]{3,32}$"))]
     username: String,
-    /// At least 8 characters.
+    /// 8 to 1024 characters.
+    #[oai(validator(min_length = 8, max_length = 1024))]
     password: String,
-    /// Optional email address.
+    /// Optional email address, at most 254 characters.
+    #[oai(nullable, validator(max_length = 254))]
     email: Option<String>,
 }
 
@@ -151,7 +154,11 @@ impl CmsApi {
         status: Query<Option<String>>,
         author: Query<Option<String>>,
         q: Query<Option<String>>,
+        /// Page number, from 1.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
         page: Query<Option<u32>>,
+        /// Items per page (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         per_page: Query<Option<u32>>,
     ) -> ApiResult<Json<ContentPage>> {
         let user = auth::optional(&state, req).await?;

@@ -16,8 +16,9 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Object)]
 pub struct ErrorDetail {
     /// Stable machine-readable code (`unauthorized`, `forbidden`, `not_found`,
-    /// `invalid`, `conflict`, `plugin_refused`, `plugin_failed`, `too_large`,
-    /// `overloaded`, `throttled`, `internal`).
+    /// `method_not_allowed`, `invalid`, `conflict`, `plugin_refused`,
+    /// `plugin_failed`, `too_large`, `unsupported_media_type`, `overloaded`,
+    /// `starting`, `throttled`, `internal`, ...).
     pub code: String,
     /// For people.
     pub message: String,
@@ -62,6 +63,9 @@ pub enum ApiError {
     /// The request body is over `[server] max_body_bytes`.
     #[oai(status = 413)]
     TooLarge(Json<ErrorBody>),
+    /// The body is not of a media type the operation reads (`Content-Type`).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// The server is at capacity (`overloaded`): retry after the given seconds.
     #[oai(status = 503)]
     Unavailable(
@@ -100,6 +104,7 @@ impl ApiError {
             422 => ApiError::Refused(body),
             503 => ApiError::Unavailable(body, super::slots::RETRY_AFTER_SECS),
             413 => ApiError::TooLarge(body),
+            415 => ApiError::UnsupportedMediaType(body),
             429 => ApiError::TooManyRequests(body, 1),
             _ => ApiError::Internal(body),
         }
@@ -137,10 +142,33 @@ impl From<CmsError> for ApiError {
     }
 }
 
+/// The code of an error response with `status` that came without one (from
+/// the framework: a parameter that does not parse, a missing `Content-Type`,
+/// a method the path does not serve).
+pub fn code_of(status: u16) -> &'static str {
+    match status {
+        400 => "invalid",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "throttled",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}
+
 /// The JSON error body as a plain poem response (for non-OpenAPI endpoints).
 pub fn response(status: u16, code: &str, message: &str, plugin: Option<&str>) -> poem::Response {
-    let body =
-        serde_json::json!({ "error": { "code": code, "message": message, "plugin": plugin } });
+    let mut error = serde_json::json!({ "code": code, "message": message });
+    if let Some(p) = plugin {
+        error["plugin"] = p.into();
+    }
+    let body = serde_json::json!({ "error": error });
     poem::Response::builder()
         .status(
             poem::http::StatusCode::from_u16(status)

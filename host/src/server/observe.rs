@@ -26,8 +26,9 @@ use tracing::Instrument;
 /// The label of paths that match no route.
 const OTHER: &str = "other";
 
-/// The server's path templates, to name a request's route in metrics.
-pub struct RouteTemplates(matchit::Router<String>);
+/// The server's path templates, to name a request's route in metrics, with
+/// the methods each serves (for `Allow`).
+pub struct RouteTemplates(matchit::Router<(String, Vec<String>)>);
 
 impl RouteTemplates {
     /// The templates of the OpenAPI document's `paths` (JSON), with the
@@ -35,9 +36,20 @@ impl RouteTemplates {
     pub fn new(openapi: &str) -> RouteTemplates {
         let mut router = matchit::Router::new();
         let spec: serde_json::Value = serde_json::from_str(openapi).unwrap_or_default();
-        let described = spec["paths"]
+        let described: Vec<(String, Vec<String>)> = spec["paths"]
             .as_object()
-            .map(|p| p.keys().cloned().collect::<Vec<_>>())
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, ops)| {
+                        let methods = ops
+                            .as_object()
+                            .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
+                            .unwrap_or_default();
+                        (path.clone(), methods)
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let fixed = [
             "/api/v1/openapi.json",
@@ -50,19 +62,27 @@ impl RouteTemplates {
             "/admin/",
             "/admin/{*asset}",
         ];
-        for path in described.iter().map(String::as_str).chain(fixed) {
-            let _ = router.insert(path, path.to_string());
+        for (path, methods) in &described {
+            let _ = router.insert(path.as_str(), (path.clone(), methods.clone()));
+        }
+        for path in fixed {
+            let _ = router.insert(path, (path.to_string(), vec!["GET".to_string()]));
         }
         let _ = router.insert(
             "/api/v1/plugins/{plugin}/{*rest}",
-            "/api/v1/plugins/{plugin}/*".to_string(),
+            ("/api/v1/plugins/{plugin}/*".to_string(), Vec::new()),
         );
         RouteTemplates(router)
     }
 
     /// The template `path` matches, or `other`.
     pub fn of(&self, path: &str) -> &str {
-        self.0.at(path).map_or(OTHER, |m| m.value.as_str())
+        self.0.at(path).map_or(OTHER, |m| m.value.0.as_str())
+    }
+
+    /// The methods `path` serves (empty when unknown).
+    pub fn methods(&self, path: &str) -> &[String] {
+        self.0.at(path).map_or(&[], |m| m.value.1.as_slice())
     }
 }
 
@@ -80,7 +100,8 @@ pub async fn observe<E: Endpoint>(
     routes: Arc<RouteTemplates>,
 ) -> poem::Result<Response> {
     let started = Instant::now();
-    let route = routes.of(req.uri().path()).to_string();
+    let path = req.uri().path().to_string();
+    let route = routes.of(&path).to_string();
     let method = req.method().to_string();
     let span = tracing::debug_span!(
         target: crate::telemetry::otlp::TARGET,
@@ -107,6 +128,11 @@ pub async fn observe<E: Endpoint>(
             Err(e) => e.into_response(),
         }
     };
+    let resp = if path.starts_with("/api/v1/plugins/") {
+        resp // a plugin's own answer, whatever its shape
+    } else {
+        as_json_error(resp, routes.methods(&path)).await
+    };
     span.record(
         "http.response.status_code",
         i64::from(resp.status().as_u16()),
@@ -114,6 +140,42 @@ pub async fn observe<E: Endpoint>(
     let telemetry = &state.manager.services().telemetry;
     telemetry.http_request(&route, resp.status().as_u16(), started.elapsed());
     Ok(resp)
+}
+
+/// Gives an error response the framework made (a parameter that does not
+/// parse, a missing `Content-Type`, an unserved method, a failed sign-in
+/// check) the API's JSON error shape; a `405` also says which methods the
+/// path serves (`Allow`).
+async fn as_json_error(resp: Response, methods: &[String]) -> Response {
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if status.as_u16() < 400 || json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = body.into_string().await.unwrap_or_default();
+    let mut message: String = text.trim().chars().take(500).collect();
+    if message.is_empty() {
+        message = status.canonical_reason().unwrap_or("error").to_string();
+    }
+    let status = status.as_u16();
+    let mut out = response(status, super::error::code_of(status), &message, None);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    if status == 405
+        && !methods.is_empty()
+        && let Ok(allow) = HeaderValue::from_str(&methods.join(", "))
+    {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
 }
 
 /// `GET /healthz`.

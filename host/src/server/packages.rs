@@ -1,6 +1,7 @@
 //! Installing plugin packages through the admin API, with consent:
 //!
-//! 1. `POST /api/v1/admin/plugins` with a package (`.rfp`) as the body: it is
+//! 1. `POST /api/v1/admin/plugins` (served by the admin API, which owns the
+//!    path, through [`upload`]) with a package (`.rfp`) as the body: it is
 //!    read and checked (see [`crate::package`]) and staged, not installed; the
 //!    answer says what the plugin may do and, for an upgrade, what it asks
 //!    for in addition to the installed version;
@@ -56,7 +57,7 @@ impl From<&Permission> for Grant {
 
 /// A package checked and waiting for approval.
 #[derive(Debug, Object)]
-struct Staged {
+pub(super) struct Staged {
     /// Names it in `/api/v1/admin/packages/{token}`.
     token: String,
     /// The plugin id.
@@ -68,6 +69,7 @@ struct Staged {
     /// Everything the plugin may do once installed.
     permissions: Vec<Grant>,
     /// The installed version it replaces.
+    #[oai(nullable)]
     replaces: Option<String>,
     /// What it asks for that the installed version did not (an upgrade).
     added: Vec<Grant>,
@@ -101,7 +103,7 @@ fn staged(token: &str, plan: &Plan) -> Staged {
 }
 
 #[derive(ApiResponse)]
-enum StagedResponse {
+pub(super) enum StagedResponse {
     /// Checked and staged: approve it to install it.
     #[oai(status = 201)]
     Created(Json<Staged>),
@@ -146,70 +148,66 @@ fn staging(state: &AppState, token: &str) -> Result<std::path::PathBuf, ApiError
     Ok(dir)
 }
 
+/// Uploads a plugin package (`.rfp`, at most 64 MiB): it is checked and
+/// staged, not installed. The answer lists what the plugin may do, and
+/// for an upgrade what it asks for in addition; approve it to install it.
+pub(super) async fn upload(
+    state: &Arc<AppState>,
+    caller: Caller,
+    body: Binary<Body>,
+) -> Result<StagedResponse, ApiError> {
+    require_admin(&caller)?;
+    let token = uuid::Uuid::now_v7().to_string();
+    let root = state.settings.plugin_dir.join(".staging");
+    let file = root.join(format!("{token}.rfp"));
+    let io = |e: std::io::Error| package_error(PackageError::io(&root, e));
+    tokio::fs::create_dir_all(&root).await.map_err(io)?;
+    // Into a file first, within the cap: the body is never all in memory.
+    let mut reader = body.0.into_async_read();
+    let mut out = tokio::fs::File::create(&file).await.map_err(io)?;
+    let mut limited = tokio::io::AsyncReadExt::take(&mut reader, package::MAX_PACKAGE_BYTES + 1);
+    let copied = tokio::io::copy(&mut limited, &mut out).await;
+    let _ = out.flush().await;
+    drop(out);
+    let refuse = |e: ApiError| {
+        let _ = std::fs::remove_file(&file);
+        e
+    };
+    let n = copied.map_err(|e| {
+        refuse(ApiError::new(
+            400,
+            "invalid",
+            format!("cannot read the upload: {e}"),
+            None,
+        ))
+    })?;
+    if n > package::MAX_PACKAGE_BYTES {
+        return Err(refuse(package_error(PackageError::TooLarge(format!(
+            "over {} MiB",
+            package::MAX_PACKAGE_BYTES >> 20
+        )))));
+    }
+    let dir = root.join(&token);
+    let plugin_dir = state.settings.plugin_dir.clone();
+    let t = token.clone();
+    let plan = blocking(move || {
+        let input =
+            std::fs::File::open(&file).map_err(|e| package_error(PackageError::io(&file, e)));
+        let read = input
+            .and_then(|f| Package::read(std::io::BufReader::new(f), &dir).map_err(package_error));
+        let _ = std::fs::remove_file(&file);
+        let pkg = read?;
+        package::plan(&pkg, &plugin_dir).map_err(|e| {
+            pkg.discard();
+            package_error(e)
+        })
+    })
+    .await?;
+    Ok(StagedResponse::Created(Json(staged(&t, &plan))))
+}
+
 #[OpenApi(prefix_path = "/api/v1/admin")]
 impl PackagesApi {
-    /// Uploads a plugin package (`.rfp`, at most 64 MiB): it is checked and
-    /// staged, not installed. The answer lists what the plugin may do, and
-    /// for an upgrade what it asks for in addition; approve it to install it.
-    #[oai(path = "/plugins", method = "post", tag = "Tag::Packages")]
-    async fn upload(
-        &self,
-        state: Data<&Arc<AppState>>,
-        caller: Caller,
-        body: Binary<Body>,
-    ) -> Result<StagedResponse, ApiError> {
-        require_admin(&caller)?;
-        let token = uuid::Uuid::now_v7().to_string();
-        let root = state.settings.plugin_dir.join(".staging");
-        let file = root.join(format!("{token}.rfp"));
-        let io = |e: std::io::Error| package_error(PackageError::io(&root, e));
-        tokio::fs::create_dir_all(&root).await.map_err(io)?;
-        // Into a file first, within the cap: the body is never all in memory.
-        let mut reader = body.0.into_async_read();
-        let mut out = tokio::fs::File::create(&file).await.map_err(io)?;
-        let mut limited =
-            tokio::io::AsyncReadExt::take(&mut reader, package::MAX_PACKAGE_BYTES + 1);
-        let copied = tokio::io::copy(&mut limited, &mut out).await;
-        let _ = out.flush().await;
-        drop(out);
-        let refuse = |e: ApiError| {
-            let _ = std::fs::remove_file(&file);
-            e
-        };
-        let n = copied.map_err(|e| {
-            refuse(ApiError::new(
-                400,
-                "invalid",
-                format!("cannot read the upload: {e}"),
-                None,
-            ))
-        })?;
-        if n > package::MAX_PACKAGE_BYTES {
-            return Err(refuse(package_error(PackageError::TooLarge(format!(
-                "over {} MiB",
-                package::MAX_PACKAGE_BYTES >> 20
-            )))));
-        }
-        let dir = root.join(&token);
-        let plugin_dir = state.settings.plugin_dir.clone();
-        let t = token.clone();
-        let plan = blocking(move || {
-            let input =
-                std::fs::File::open(&file).map_err(|e| package_error(PackageError::io(&file, e)));
-            let read = input.and_then(|f| {
-                Package::read(std::io::BufReader::new(f), &dir).map_err(package_error)
-            });
-            let _ = std::fs::remove_file(&file);
-            let pkg = read?;
-            package::plan(&pkg, &plugin_dir).map_err(|e| {
-                pkg.discard();
-                package_error(e)
-            })
-        })
-        .await?;
-        Ok(StagedResponse::Created(Json(staged(&t, &plan))))
-    }
-
     /// A staged package: what it would install and what the plugin may do.
     #[oai(path = "/packages/:token", method = "get", tag = "Tag::Packages")]
     async fn show(

@@ -13,6 +13,7 @@ pub struct User {
     /// Login name.
     pub username: String,
     /// Email address, if given.
+    #[oai(nullable)]
     pub email: Option<String>,
     /// `admin` or `user`.
     pub role: String,
@@ -59,12 +60,14 @@ pub struct Content {
     /// Free-form JSON object.
     pub data: Value,
     /// The author's user id.
+    #[oai(nullable)]
     pub author_id: Option<String>,
     /// Creation time, ms since the Unix epoch.
     pub created_at: i64,
     /// Last update.
     pub updated_at: i64,
-    /// Publication time.
+    /// Publication time (null while a draft).
+    #[oai(nullable)]
     pub published_at: Option<i64>,
 }
 
@@ -77,6 +80,7 @@ pub struct Comment {
     /// The content it is on.
     pub content_id: String,
     /// The author's user id.
+    #[oai(nullable)]
     pub author_id: Option<String>,
     /// Text.
     pub body: String,
