@@ -22,6 +22,8 @@ command -v llvm-ar-22 >/dev/null 2>&1 || missing+=(llvm-22)
 [ -d /usr/lib/llvm-22/lib/clang/22/lib/wasi ] || [ -d /usr/lib/llvm-22/lib/clang/22/lib/wasm32-unknown-wasi ] || missing+=(libclang-rt-22-dev-wasm32)
 [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
 python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+# The test command keeps Schemathesis in a virtualenv.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # Node.js and npm: the tests install TypeScript and npm packages, and compare
 # plugins' results with Node's (the server itself never needs Node).

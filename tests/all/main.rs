@@ -2,6 +2,7 @@
 //! wasmtime's `tests/all`). Guest plugins live in `tests/plugins/`, one folder
 //! per scenario, and are built once per run by [`support::guests`].
 
+mod api_contract;
 mod architecture;
 mod attacks;
 mod backend;

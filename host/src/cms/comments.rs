@@ -12,7 +12,7 @@ pub use crate::storage::Comment;
 pub struct NewComment {
     /// Text, 1 to 10 000 characters, not only blanks.
     #[oai(validator(min_length = 1, max_length = 10000, pattern = r"\S"))]
-    pub body: String,
+    pub body: super::Text,
 }
 
 fn check(body: &str) -> Result<(), String> {
@@ -44,12 +44,12 @@ impl Cms {
         user: &Principal,
     ) -> CmsResult<Comment> {
         let c = self.visible(content_id, Some(user))?;
-        check(&input.body).map_err(CmsError::Invalid)?;
+        check(input.body.as_ref()).map_err(CmsError::Invalid)?;
         let comment = Comment {
             id: new_id(),
             content_id: c.id.clone(),
             author_id: Some(user.id.clone()),
-            body: input.body,
+            body: input.body.into(),
             created_at: now_ms(),
         };
         let body = serde_json::to_value(&comment).unwrap_or_default();

@@ -82,17 +82,17 @@ impl Cms {
     /// and, if published, `on_content_published`.
     pub fn create_content(&self, input: NewContent, user: &Principal) -> CmsResult<Content> {
         let now = now_ms();
-        let status = input.status.unwrap_or_else(|| "draft".into());
+        let status = input.status.map_or_else(|| "draft".into(), String::from);
         let slug = match input.slug {
-            Some(s) => s,
-            None => self.unique_slug(&slugify(&input.title), None)?,
+            Some(s) => s.into(),
+            None => self.unique_slug(&slugify(input.title.as_ref()), None)?,
         };
         let c = Content {
             id: new_id(),
-            content_type: input.content_type,
-            title: input.title,
+            content_type: input.content_type.into(),
+            title: input.title.into(),
             slug,
-            body: input.body,
+            body: input.body.into(),
             published_at: (status == "published").then_some(now),
             status,
             data: Value::Object(input.data.unwrap_or_default().into_iter().collect()),
@@ -156,16 +156,16 @@ impl Cms {
         let old = self.editable(id, user)?;
         let mut c = old.clone();
         if let Some(t) = patch.title {
-            c.title = t;
+            c.title = t.into();
         }
         if let Some(s) = patch.slug {
-            c.slug = s;
+            c.slug = s.into();
         }
         if let Some(b) = patch.body {
-            c.body = b;
+            c.body = b.into();
         }
         if let Some(s) = patch.status {
-            c.status = s;
+            c.status = s.into();
         }
         if let Some(d) = patch.data {
             c.data = Value::Object(d.into_iter().collect());

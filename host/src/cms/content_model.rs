@@ -2,6 +2,7 @@
 //! updating it take, a listing's query and page, and the rules an item must
 //! keep (sizes, slug, status), whoever changed it last, a user or a filter.
 
+use super::text::Text;
 pub use crate::storage::Content;
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
@@ -12,35 +13,36 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Deserialize, Object)]
 #[oai(rename_all = "snake_case")]
 pub struct NewContent {
-    /// Its type, 1 to 64 characters; default `post`.
+    /// Its type, 1 to 64 characters; default (absent or null) `post`.
     #[serde(default = "default_type", rename = "type")]
     #[oai(
         default = "default_type",
         rename = "type",
+        nullable,
         validator(min_length = 1, max_length = 64)
     )]
-    pub content_type: String,
+    pub content_type: Text,
     /// Title: 1 to 500 characters, not only blanks.
     #[oai(validator(min_length = 1, max_length = 500, pattern = r"\S"))]
-    pub title: String,
+    pub title: Text,
     /// Slug: 1 to 200 ASCII letters, digits, `-` or `_`; derived from the
     /// title when absent.
     #[oai(nullable, validator(pattern = r"^[A-Za-z0-9_-]{1,200}$"))]
-    pub slug: Option<String>,
-    /// Markdown body.
+    pub slug: Option<Text>,
+    /// Markdown body; absent or null: empty.
     #[serde(default)]
-    #[oai(default, validator(max_length = 524288))]
-    pub body: String,
+    #[oai(default, nullable, validator(max_length = 524288))]
+    pub body: Text,
     /// `draft` (default) or `published`.
     #[oai(nullable, validator(pattern = "^(draft|published)$"))]
-    pub status: Option<String>,
+    pub status: Option<Text>,
     /// Free-form JSON object (at most 64 KiB of JSON).
     #[oai(nullable)]
     pub data: Option<BTreeMap<String, Value>>,
 }
 
-fn default_type() -> String {
-    "post".into()
+fn default_type() -> Text {
+    Text("post".into())
 }
 
 /// What updating content takes: only the fields given change.
@@ -49,16 +51,16 @@ fn default_type() -> String {
 pub struct ContentPatch {
     /// New title: 1 to 500 characters, not only blanks.
     #[oai(nullable, validator(min_length = 1, max_length = 500, pattern = r"\S"))]
-    pub title: Option<String>,
+    pub title: Option<Text>,
     /// New slug: 1 to 200 ASCII letters, digits, `-` or `_`.
     #[oai(nullable, validator(pattern = r"^[A-Za-z0-9_-]{1,200}$"))]
-    pub slug: Option<String>,
+    pub slug: Option<Text>,
     /// New markdown body (at most 524 288 characters).
     #[oai(nullable, validator(max_length = 524288))]
-    pub body: Option<String>,
+    pub body: Option<Text>,
     /// New status: `draft` or `published`.
     #[oai(nullable, validator(pattern = "^(draft|published)$"))]
-    pub status: Option<String>,
+    pub status: Option<Text>,
     /// New data: a JSON object (at most 64 KiB of JSON).
     #[oai(nullable)]
     pub data: Option<BTreeMap<String, Value>>,

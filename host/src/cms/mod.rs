@@ -6,6 +6,7 @@ mod comments;
 mod content;
 mod content_model;
 mod render;
+mod text;
 mod users;
 
 pub use comments::{Comment, NewComment};
@@ -14,6 +15,7 @@ pub use content_model::{
     slugify,
 };
 pub use render::{markdown_to_html, sanitize_html};
+pub use text::Text;
 pub use users::{Principal, User};
 
 use crate::dispatch::{Dispatcher, HookError};

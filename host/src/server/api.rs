@@ -3,6 +3,7 @@
 use super::auth::{self, User as Caller};
 use super::error::ApiError;
 use super::{AppState, work};
+use crate::cms::Text;
 use crate::cms::{
     CmsError, Comment, Content, ContentPage, ContentPatch, ListQuery, NewComment, NewContent, User,
 };
@@ -31,20 +32,20 @@ pub struct CmsApi;
 struct Register {
     /// 3 to 32 letters, digits, `_`, `.`, `-`.
     #[oai(validator(pattern = r"^[A-Za-z0-9_.-]{3,32}$"))]
-    username: String,
+    username: Text,
     /// 8 to 1024 characters.
     #[oai(validator(min_length = 8, max_length = 1024))]
-    password: String,
+    password: Text,
     /// Optional email address, at most 254 characters.
     #[oai(nullable, validator(max_length = 254))]
-    email: Option<String>,
+    email: Option<Text>,
 }
 
 /// Credentials.
 #[derive(Debug, Object)]
 struct Login {
-    username: String,
-    password: String,
+    username: Text,
+    password: Text,
 }
 
 /// A session.
@@ -85,7 +86,11 @@ impl CmsApi {
         let b = body.0;
         let _hashing = hashing_slot(&state).await?;
         let user = work(&state, move || {
-            Ok(cms.register(&b.username, &b.password, b.email.as_deref())?)
+            Ok(cms.register(
+                b.username.as_ref(),
+                b.password.as_ref(),
+                b.email.as_ref().map(|e| e.0.as_str()),
+            )?)
         })
         .await?;
         Ok(Created::Created(Json(user)))
@@ -104,11 +109,14 @@ impl CmsApi {
         let addr = req.remote_addr().as_socket_addr().map(|a| a.ip());
         state
             .login
-            .check(addr, &b.username)
+            .check(addr, b.username.as_ref())
             .map_err(|t| ApiError::throttled(t.retry_after_secs))?;
-        let username = b.username.clone();
+        let username = b.username.0.clone();
         let _hashing = hashing_slot(&state).await?;
-        let outcome = work(&state, move || Ok(cms.login(&b.username, &b.password))).await?;
+        let outcome = work(&state, move || {
+            Ok(cms.login(b.username.as_ref(), b.password.as_ref()))
+        })
+        .await?;
         match outcome {
             Ok((token, user)) => Ok(Json(Session { token, user })),
             Err(e) => {
