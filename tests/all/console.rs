@@ -75,35 +75,13 @@ fn act(tab: &Tab, label: &str) {
 }
 
 fn package(tmp: &Path, version: &str, more: &str) -> PathBuf {
-    let dir = tmp.join("src").join(version);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("manifest.toml"),
-        format!(
-            "[plugin]\nid = \"com.example.greet\"\nname = \"Greeter\"\nversion = \"{version}\"\nruntime = \"js\"\n\n\
-             [permissions]\nhttp = [\"https://api.example.com\"]\n{more}\n\
-             [[routes]]\nmethod = \"GET\"\npath = \"/hi\"\nhandler = \"hi\"\nauth = \"public\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("main.js"),
-        format!("export function hi() {{ return 'hello {version}'; }}\n"),
-    )
-    .unwrap();
-    let file = tmp.join(format!("greet-{version}.rfp"));
-    let o = crate::cli::raisfast(
-        &[
-            "plugin",
-            "pack",
-            dir.to_str().unwrap(),
-            "-o",
-            file.to_str().unwrap(),
-        ],
-        tmp,
+    let manifest = format!(
+        "[plugin]\nid = \"com.example.greet\"\nname = \"Greeter\"\nversion = \"{version}\"\nruntime = \"js\"\n\n\
+         [permissions]\nhttp = [\"https://api.example.com\"]\n{more}\n\
+         [[routes]]\nmethod = \"GET\"\npath = \"/hi\"\nhandler = \"hi\"\nauth = \"public\"\n"
     );
-    assert!(o.status.success(), "{}", crate::cli::text(&o));
-    file
+    let js = format!("export function hi() {{ return 'hello {version}'; }}\n");
+    crate::packages::pack(tmp, &format!("greet-{version}"), &manifest, &js)
 }
 
 #[test]

@@ -126,7 +126,8 @@ fn version(n: &str, extra: &str) -> String {
     V1.replace("1.0.0", n) + extra
 }
 
-fn pack(tmp: &Path, name: &str, manifest: &str, js: &str) -> PathBuf {
+/// Writes a JS plugin under `tmp/src/name` and packs it into `tmp/name.rfp`.
+pub fn pack(tmp: &Path, name: &str, manifest: &str, js: &str) -> PathBuf {
     let dir = tmp.join("src").join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
