@@ -261,3 +261,33 @@ fn script_samples_load_in_their_engines() {
         r.failed
     );
 }
+
+#[test]
+fn every_test_docs_security_names_exists() {
+    let md = std::fs::read_to_string(root().join("docs/security.md")).unwrap();
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for cell in md.split('`').skip(1).step_by(2) {
+        let Some((module, name)) = cell.split_once("::") else {
+            continue;
+        };
+        let file = root().join("tests/all").join(format!("{module}.rs"));
+        let is_test_name = name.contains('_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !is_test_name || !file.is_file() {
+            continue;
+        }
+        named += 1;
+        let source = std::fs::read_to_string(&file).unwrap();
+        if !source.contains(&format!("fn {name}(")) {
+            missing.push(format!("{module}::{name}"));
+        }
+    }
+    assert!(named >= 20, "only {named} tests named in docs/security.md");
+    assert!(
+        missing.is_empty(),
+        "docs/security.md names tests that do not exist: {missing:?}"
+    );
+}
