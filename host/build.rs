@@ -162,10 +162,13 @@ fn go_pkg_from_metadata(root: &Path) -> Option<PathBuf> {
         .find(|pkg| pkg.join("wit/runtime/runtime.go").is_file())
 }
 
-/// The outer build's target directory (the one holding `CACHEDIR.TAG`).
+/// The outer build's target directory: the one holding `CACHEDIR.TAG`, or
+/// (when cargo did not write one, because the directory existed before it
+/// ran) the one `OUT_DIR` is in, four levels up (`target/<profile>/build/<pkg>/out`).
 fn target_dir(out: &Path) -> PathBuf {
     out.ancestors()
         .find(|a| a.join("CACHEDIR.TAG").is_file())
+        .or_else(|| out.ancestors().nth(4))
         .map(Path::to_path_buf)
         .unwrap_or_else(|| out.to_path_buf())
 }

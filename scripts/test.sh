@@ -7,13 +7,6 @@ scripts/setup.sh
 # The tests also build a plugin with `cargo component`, as Rust authors may.
 rustup target list --installed | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 command -v cargo-component >/dev/null 2>&1 || cargo install --locked cargo-component@0.21.1
-# Schemathesis checks the OpenAPI document against the real server
-# (tests/all/api_contract.rs); it lives in a virtualenv under target/.
-venv=target/schemathesis-venv
-if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q 4.32.5; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
-fi
 cargo fmt --all -- --check
 (cd guest-engines && cargo fmt --all -- --check)
 # Linting the host builds the script engines (host/build.rs), which lays out the
@@ -25,4 +18,12 @@ engines=target/guest-engines
     CFLAGS_wasm32_wasip2="--sysroot=$PWD/../$engines/sysroot" \
     RAISFAST_ENGINE_LIBS="$PWD/../$engines/libs" \
     cargo clippy --release --locked --target wasm32-wasip2 --target-dir "../$engines" -- -D warnings)
+# Schemathesis checks the OpenAPI document against the real server
+# (tests/all/api_contract.rs); it lives in a virtualenv under target/ (made after
+# cargo has made target/ itself).
+venv=target/schemathesis-venv
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q 4.32.5; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi
 cargo test --workspace --locked
