@@ -52,3 +52,54 @@ fn schemathesis_finds_the_openapi_document_truthful() {
         );
     }
 }
+
+#[test]
+fn the_frameworks_own_errors_have_the_documented_json_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path());
+    let admin = server.admin();
+    let auth = format!("Bearer {admin}");
+    let cases: [(&str, &str, Vec<(&str, &str)>, u16, &str); 5] = [
+        ("GET", "/no/such/path", vec![], 404, "not_found"),
+        ("PUT", "/api/v1/content", vec![], 405, "method_not_allowed"),
+        (
+            "GET",
+            "/api/v1/content?per_page=many",
+            vec![],
+            400,
+            "invalid",
+        ),
+        (
+            "POST",
+            "/api/v1/content",
+            vec![("authorization", &auth)],
+            415,
+            "unsupported_media_type",
+        ),
+        ("GET", "/api/v1/auth/me", vec![], 401, "unauthorized"),
+    ];
+    for (method, path, headers, status, code) in cases {
+        let (got, hs, body) = server.raw(method, path, &headers, Vec::new());
+        assert_eq!(got, status, "{method} {path}: {body}");
+        let json: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {body}"));
+        assert_eq!(json["error"]["code"], code, "{method} {path}: {body}");
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        assert!(
+            hs.iter()
+                .any(|(k, v)| k == "content-type" && v.starts_with("application/json")),
+            "{hs:?}"
+        );
+        if status == 405 {
+            let allow = hs
+                .iter()
+                .find(|(k, _)| k == "allow")
+                .map(|(_, v)| v.as_str());
+            assert_eq!(allow, Some("GET, POST"), "{hs:?}");
+        }
+    }
+}
