@@ -59,7 +59,8 @@ fn the_frameworks_own_errors_have_the_documented_json_shape() {
     let server = Server::start(tmp.path());
     let admin = server.admin();
     let auth = format!("Bearer {admin}");
-    let cases: [(&str, &str, Vec<(&str, &str)>, u16, &str); 5] = [
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: [Case; 5] = [
         ("GET", "/no/such/path", vec![], 404, "not_found"),
         ("PUT", "/api/v1/content", vec![], 405, "method_not_allowed"),
         (
