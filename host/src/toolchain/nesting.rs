@@ -136,12 +136,8 @@ pub fn too_deep(code: &str, max: usize) -> Option<u32> {
             b'`' => {
                 let (next, opened) = template_text(b, i + 1, &mut line);
                 i = next;
-                if opened {
-                    levels.push(0);
-                    templates.push(levels.len());
-                    if over(&levels, depth_sum) {
-                        return Some(line);
-                    }
+                if opened && open_template(&mut levels, &mut templates, depth_sum, max) {
+                    return Some(line);
                 }
                 regex_ok = !opened;
             }
@@ -172,9 +168,7 @@ pub fn too_deep(code: &str, max: usize) -> Option<u32> {
                     let (next, opened) = template_text(b, i, &mut line);
                     i = next;
                     if opened {
-                        levels.push(0);
-                        templates.push(levels.len());
-                        if over(&levels, depth_sum) {
+                        if open_template(&mut levels, &mut templates, depth_sum, max) {
                             return Some(line);
                         }
                         regex_ok = true;
@@ -236,6 +230,18 @@ pub fn on_parser_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     })
+}
+
+/// Opens the level of a template's `${`; whether nesting is now over `max`.
+fn open_template(
+    levels: &mut Vec<usize>,
+    templates: &mut Vec<usize>,
+    depth_sum: usize,
+    max: usize,
+) -> bool {
+    levels.push(0);
+    templates.push(levels.len());
+    levels.len() - 1 + depth_sum > max
 }
 
 #[cfg(test)]
