@@ -245,22 +245,22 @@ impl Fixture {
             RuntimeKind::Wasm => ("plugin.wasm", InstancePolicy::Fresh),
             k => (plugin_source(k).0, InstancePolicy::Pooled(1)),
         };
-        let wasm = match kind {
+        match kind {
             RuntimeKind::Wasm => {
-                std::fs::read(self.manager.entry(&id(kind)).unwrap().dir.join(entry)).unwrap()
+                let wasm =
+                    std::fs::read(self.manager.entry(&id(kind)).unwrap().dir.join(entry)).unwrap();
+                runtime.load(Arc::clone(p.context()), entry, &wasm, p.limits(), policy)
             }
             k => {
                 let (_, source) = plugin_source(k);
                 let files = vec![(entry.to_string(), source.as_bytes().to_vec())];
-                runtime
+                let snapshot = runtime
                     .snapshot(k, Arc::clone(p.context()), entry, &files, p.limits())
-                    .unwrap()
-                    .wasm
+                    .unwrap();
+                runtime.load_script(Arc::clone(p.context()), k, &snapshot, p.limits(), policy)
             }
-        };
-        runtime
-            .load(Arc::clone(p.context()), entry, &wasm, p.limits(), policy)
-            .unwrap()
+        }
+        .unwrap()
     }
 }
 
@@ -318,3 +318,82 @@ pub mod native;
 #[path = "../../tests/all/pg_support.rs"]
 pub mod pg;
 pub mod realistic;
+
+/// A mid-sized script plugin (about 10 KB): a 200-entry table and 100 small
+/// functions, with a tiny `on_content_created` hook that reads the table.
+/// `n` makes each one distinct. Returns the entry file and the source; the
+/// JS source is a module (`export`), [`sized_native_source`] the same code as
+/// a native interpreter loads it.
+pub fn sized_source(kind: RuntimeKind, n: usize) -> (&'static str, String) {
+    let mut s = String::new();
+    match kind {
+        RuntimeKind::Js => {
+            s.push_str("const TABLE = [\n");
+            for i in 0..200 {
+                s.push_str(&format!(
+                    "  {{ id: {i}, name: \"item-{i}-{n}\", price: {} }},\n",
+                    i * 7 + n
+                ));
+            }
+            s.push_str("];\n");
+            for i in 0..100 {
+                s.push_str(&format!("function f{i}(x) {{ return x * {i} + {n}; }}\n"));
+            }
+            s.push_str("export function on_content_created(input) {\n  let sum = 0;\n  for (const row of TABLE) sum += row.price;\n  return String(f7(sum));\n}\n");
+            ("main.js", s)
+        }
+        RuntimeKind::Lua => {
+            s.push_str("local TABLE = {\n");
+            for i in 0..200 {
+                s.push_str(&format!(
+                    "  {{ id = {i}, name = \"item-{i}-{n}\", price = {} }},\n",
+                    i * 7 + n
+                ));
+            }
+            s.push_str("}\nlocal F = {}\n");
+            for i in 0..100 {
+                s.push_str(&format!("F[{i}] = function(x) return x * {i} + {n} end\n"));
+            }
+            s.push_str("Plugin = {}\nPlugin.on_content_created = function(input)\n  local sum = 0\n  for _, row in ipairs(TABLE) do sum = sum + row.price end\n  return tostring(F[7](sum))\nend\n");
+            ("init.lua", s)
+        }
+        RuntimeKind::Rhai | RuntimeKind::Wasm => {
+            s.push_str("const TABLE = [\n");
+            for i in 0..200 {
+                s.push_str(&format!(
+                    "  #{{ id: {i}, name: \"item-{i}-{n}\", price: {} }},\n",
+                    i * 7 + n
+                ));
+            }
+            s.push_str("];\n");
+            for i in 0..100 {
+                s.push_str(&format!("fn f{i}(x) {{ x * {i} + {n} }}\n"));
+            }
+            s.push_str("fn on_content_created(input) {\n  let sum = 0;\n  for row in global::TABLE { sum += row.price; }\n  `${f7(sum)}`\n}\n");
+            ("init.rhai", s)
+        }
+    }
+}
+
+/// [`sized_source`] as a native interpreter loads it (a JS script rather than
+/// a module; Lua and Rhai unchanged).
+pub fn sized_native_source(kind: RuntimeKind, n: usize) -> String {
+    let (_, s) = sized_source(kind, n);
+    s.replace("export function", "function")
+}
+
+/// Installs `n` distinct [`sized_source`] plugins of `kind`, ids `sized.p0`...
+pub fn install_sized(plugin_dir: &Path, kind: RuntimeKind, n: usize) {
+    for i in 0..n {
+        let id = format!("sized.p{i}");
+        let dir = plugin_dir.join(&id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (entry, source) = sized_source(kind, i);
+        std::fs::write(dir.join(entry), source).unwrap();
+        let manifest = format!(
+            "[plugin]\nid = \"{id}\"\nname = \"sized\"\nversion = \"0.1.0\"\nruntime = \"{}\"\n",
+            kind.as_str()
+        );
+        std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
+    }
+}

@@ -210,3 +210,80 @@ pub fn keep_loaded(kind: raisfast::manifest::RuntimeKind, n: usize) -> Box<dyn s
         RuntimeKind::Wasm => Box::new(()),
     }
 }
+
+/// Native interpreters kept alive, one per source, each with the SDK
+/// registered, the source loaded and `on_content_created` called once: the
+/// native model of [`crate::sized_source`] plugins loaded and called once.
+pub fn keep_called(
+    kind: raisfast::manifest::RuntimeKind,
+    sources: &[String],
+) -> Box<dyn std::any::Any> {
+    use raisfast::manifest::RuntimeKind;
+    let payload = crate::PAYLOAD;
+    match kind {
+        RuntimeKind::Js => Box::new(
+            sources
+                .iter()
+                .map(|src| {
+                    let rt = rquickjs::Runtime::new().unwrap();
+                    let ctx = rquickjs::Context::full(&rt).unwrap();
+                    ctx.with(|ctx| {
+                        let sdk = rquickjs::Object::new(ctx.clone()).unwrap();
+                        for name in SDK_NAMES {
+                            let f = rquickjs::Function::new(ctx.clone(), || ()).unwrap();
+                            sdk.set(name, f).unwrap();
+                        }
+                        ctx.globals().set("sdk", sdk).unwrap();
+                        ctx.eval::<(), _>(src.as_str()).unwrap();
+                        let f: rquickjs::Function =
+                            ctx.globals().get("on_content_created").unwrap();
+                        let _: String = f.call((payload,)).unwrap();
+                    });
+                    (ctx, rt)
+                })
+                .collect::<Vec<_>>(),
+        ),
+        RuntimeKind::Lua => Box::new(
+            sources
+                .iter()
+                .map(|src| {
+                    let lua = mlua::Lua::new();
+                    let sdk = lua.create_table().unwrap();
+                    for name in SDK_NAMES {
+                        sdk.set(name, lua.create_function(|_, ()| Ok(())).unwrap())
+                            .unwrap();
+                    }
+                    lua.globals().set("sdk", sdk).unwrap();
+                    lua.load(src.as_str()).exec().unwrap();
+                    let plugin: mlua::Table = lua.globals().get("Plugin").unwrap();
+                    let f: mlua::Function = plugin.get("on_content_created").unwrap();
+                    let _: String = f.call(payload).unwrap();
+                    lua
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => Box::new(
+            sources
+                .iter()
+                .map(|src| {
+                    let mut engine = rhai::Engine::new();
+                    for name in SDK_NAMES {
+                        engine.register_fn(name, |_: rhai::Dynamic| ());
+                    }
+                    let ast = engine.compile(src.as_str()).unwrap();
+                    let mut scope = rhai::Scope::new();
+                    engine.run_ast_with_scope(&mut scope, &ast).unwrap();
+                    let _: String = engine
+                        .call_fn(
+                            &mut scope,
+                            &ast,
+                            "on_content_created",
+                            (payload.to_string(),),
+                        )
+                        .unwrap();
+                    (engine, ast, scope)
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+}

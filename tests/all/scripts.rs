@@ -476,3 +476,89 @@ fn rhai_functions_read_top_level_constants_through_global() {
         e.error
     );
 }
+
+/// Two plugins of each runtime, linked to that runtime's one compiled engine.
+const SHARED: [(&str, &str, &str); 3] = [
+    (
+        "js",
+        "main.js",
+        "globalThis.who = 'WHO'; globalThis.secretWHO = 'kept by WHO';\nexport function who() { const seen = [globalThis.who, typeof globalThis.secreta, typeof globalThis.secretb, typeof globalThis.written]; globalThis.written = 'by WHO'; return seen; }",
+    ),
+    (
+        "lua",
+        "init.lua",
+        "WHO_NAME = 'WHO'\nSECRET_WHO = 'kept by WHO'\nPlugin = {}\nPlugin.who = function() local seen = { WHO_NAME, type(SECRET_a), type(SECRET_b), type(WRITTEN) }\nWRITTEN = 'by WHO'\nreturn seen end",
+    ),
+    (
+        "rhai",
+        "init.rhai",
+        "const WHO = \"WHO\";\nfn who(input) { [global::WHO] }",
+    ),
+];
+
+#[test]
+fn plugins_sharing_their_engines_code_share_no_state() {
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_path_buf();
+    let h = Harness::with(
+        |s| s.runtime.cache_dir = Some(cache_dir),
+        Default::default(),
+    );
+    for (runtime, entry, source) in SHARED {
+        for who in ["a", "b"] {
+            let id = format!("shared.{runtime}.{who}");
+            h.install_files(
+                &id,
+                &script_manifest(&id, runtime, ""),
+                &[(entry, &source.replace("WHO", who))],
+            );
+        }
+    }
+    h.load_ok();
+    // Calls interleaved between the two plugins of a runtime: each sees only
+    // its own top-level state, and nothing a call of the other one wrote.
+    for _ in 0..3 {
+        for (runtime, ..) in SHARED {
+            for who in ["a", "b"] {
+                let id = format!("shared.{runtime}.{who}");
+                let seen = h.hook(&id, "who", json!({})).unwrap().unwrap();
+                assert_eq!(seen[0], who, "{id} sees its own top-level state: {seen}");
+                match runtime {
+                    "js" => assert_eq!(
+                        seen,
+                        json!([
+                            who,
+                            if who == "a" { "string" } else { "undefined" },
+                            if who == "b" { "string" } else { "undefined" },
+                            "undefined"
+                        ]),
+                        "{id} sees nothing of the other plugin, nor of its own earlier call"
+                    ),
+                    "lua" => assert_eq!(
+                        seen,
+                        json!([
+                            who,
+                            if who == "a" { "string" } else { "nil" },
+                            if who == "b" { "string" } else { "nil" },
+                            "nil"
+                        ]),
+                        "{id} sees nothing of the other plugin, nor of its own earlier call"
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+    // One compiled engine per runtime: six plugins, three compiled
+    // components in the cache (the rest are data-only state modules).
+    let components: Vec<String> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".cwasm") && !n.ends_with(".state.cwasm"))
+        .collect();
+    assert_eq!(
+        components.len(),
+        3,
+        "one compiled engine per runtime: {components:?}"
+    );
+}

@@ -116,11 +116,8 @@ impl PluginManager {
                         other => other,
                     })?;
                 self.runtime
-                    .load(ctx, entry, &snapshot.wasm, limits, InstancePolicy::Fresh)
-                    .map(|p| {
-                        p.with_handlers(snapshot.handlers)
-                            .with_source_maps(sources.maps)
-                    })
+                    .load_script(ctx, kind, &snapshot, limits, InstancePolicy::Fresh)
+                    .map(|p| p.with_source_maps(sources.maps))
                     .map_err(LoadError::from)
             }
         }

@@ -6,8 +6,8 @@
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::{Engine, Module};
 
 /// A directory of `.cwasm` files.
 pub struct CompileCache {
@@ -27,15 +27,17 @@ impl CompileCache {
         }
     }
 
-    fn path_for(&self, wasm: &[u8]) -> PathBuf {
+    /// `<sha256>-<engine>.cwasm` for a component, `.state.cwasm` for a core
+    /// module (a script plugin's state).
+    fn path_for(&self, wasm: &[u8], ext: &str) -> PathBuf {
         let digest = Sha256::digest(wasm);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{hex}-{}.cwasm", self.engine_key))
+        self.dir.join(format!("{hex}-{}.{ext}", self.engine_key))
     }
 
     /// The compiled component, from the cache or compiled now (and stored).
     pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-        let path = self.path_for(wasm);
+        let path = self.path_for(wasm, "cwasm");
         if path.is_file() {
             // SAFETY: the file was written by `precompile_component` of an engine
             // with the same compatibility hash, in the server's own data directory.
@@ -48,11 +50,44 @@ impl CompileCache {
             }
         }
         let compiled = engine.precompile_component(wasm)?;
-        if let Err(e) = self.store(&path, &compiled) {
-            tracing::warn!("cannot write the compile cache {}: {e}", path.display());
+        match self.store(&path, &compiled) {
+            // Mapped from the file: its code pages are shared through the
+            // page cache (by every process of this machine using it).
+            // SAFETY: written just now by this engine.
+            Ok(()) => match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(c) => return Ok(c),
+                Err(e) => tracing::warn!("cannot map {}: {e}", path.display()),
+            },
+            Err(e) => tracing::warn!("cannot write the compile cache {}: {e}", path.display()),
         }
         // SAFETY: `compiled` was produced just now by this engine.
         unsafe { Component::deserialize(engine, &compiled) }
+    }
+
+    /// The compiled core module, from the cache or compiled now (and stored).
+    /// Loaded from its file, a module's memory image is mapped from the page
+    /// cache rather than copied.
+    pub fn load_or_compile_module(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
+        let path = self.path_for(wasm, "state.cwasm");
+        if path.is_file() {
+            // SAFETY: as for components above.
+            match unsafe { Module::deserialize_file(engine, &path) } {
+                Ok(m) => return Ok(m),
+                Err(e) => {
+                    tracing::warn!("discarding cached {}: {e}", path.display());
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        let compiled = engine.precompile_module(wasm)?;
+        if self.store(&path, &compiled).is_ok() {
+            // SAFETY: written just now by this engine.
+            if let Ok(m) = unsafe { Module::deserialize_file(engine, &path) } {
+                return Ok(m);
+            }
+        }
+        // SAFETY: `compiled` was produced just now by this engine.
+        unsafe { Module::deserialize(engine, &compiled) }
     }
 
     fn store(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -15,11 +15,11 @@
 //!   image, so a fresh instance costs page faults, not a copy;
 //!   **keep-resident** memory (`keep_resident_kb`) then restores only the
 //!   pages an instance dirtied and keeps them mapped, so the next instance in
-//!   that slot takes no page faults at all. Every slot may stay warm (keep
-//!   its module's image and resident pages) while unused, so a server with
-//!   many plugins does not re-map images as calls move between plugins: one
-//!   hook with 100 subscribers went from 17.1 ms to 9.6 ms. The price is
-//!   resident memory per plugin (`benches/RESULTS.md`, memory).
+//!   that slot takes no page faults at all. Unused slots stay warm (keep
+//!   their plugin's image and resident pages) within a budget for the whole
+//!   pool (`warm_memory_mb`): the most recently used plugins stay warm, the
+//!   others' slots are reused, so resident memory follows the plugins called
+//!   often rather than every plugin ever called.
 //! - **incremental compilation** ([`super::incremental`]) compiles each
 //!   function body once: a new script plugin's snapshot reuses its engine's
 //!   compiled code.
@@ -32,8 +32,9 @@ use wasmtime::{
 };
 
 /// Core instances reserved per component slot (a component holds its main
-/// module plus a few adapter and shim modules).
-const CORE_INSTANCES_PER_SLOT: u32 = 4;
+/// module plus a few adapter and shim modules; a script engine also its
+/// plugin's state module and wizer's state accessor).
+const CORE_INSTANCES_PER_SLOT: u32 = 6;
 
 /// Bytes of each table slot reset in place rather than unmapped (the engines'
 /// function tables are a few thousand entries).
@@ -62,9 +63,16 @@ fn pooling_config(s: &RuntimeSettings) -> PoolingAllocationConfig {
         .max_memory_size(s.max_memory_mb as usize * 1024 * 1024)
         .linear_memory_keep_resident(s.keep_resident_kb as usize * 1024)
         .table_keep_resident(TABLE_KEEP_RESIDENT)
-        .max_unused_warm_slots(slots)
+        .max_unused_warm_slots(warm_slots(s).min(slots))
         .pagemap_scan(Enabled::Auto);
     p
+}
+
+/// Unused slots that may stay warm within `[runtime] warm_memory_mb`.
+pub fn warm_slots(s: &RuntimeSettings) -> u32 {
+    // A warm slot holds at least the pages of its image it mapped.
+    let per_slot_kb = s.keep_resident_kb.max(256);
+    ((s.warm_memory_mb as u64 * 1024) / per_slot_kb as u64).max(1) as u32
 }
 
 /// Builds the engine; returns whether the pooling allocator is in use.

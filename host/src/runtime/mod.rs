@@ -14,7 +14,9 @@ mod incremental;
 mod instance;
 mod metrics;
 pub mod script_engines;
+mod shared;
 mod snapshot;
+mod split;
 mod state;
 mod wasi;
 
@@ -42,6 +44,7 @@ pub struct Runtime {
     max_memory_mb: u32,
     max_timeout_ms: u64,
     epoch_tick_ms: u64,
+    shared: shared::SharedEngines,
 }
 
 impl Runtime {
@@ -74,6 +77,7 @@ impl Runtime {
             max_memory_mb: rs.max_memory_mb,
             max_timeout_ms: rs.max_timeout_ms,
             epoch_tick_ms: rs.epoch_tick_ms,
+            shared: shared::SharedEngines::default(),
         })
     }
 
@@ -92,6 +96,14 @@ impl Runtime {
         match &self.cache {
             Some(c) => c.load_or_compile(&self.engine, wasm),
             None => Component::new(&self.engine, wasm),
+        }
+    }
+
+    /// Compiles a core module (a script plugin's state), through the cache.
+    pub fn compile_module(&self, wasm: &[u8]) -> wasmtime::Result<wasmtime::Module> {
+        match &self.cache {
+            Some(c) => c.load_or_compile_module(&self.engine, wasm),
+            None => wasmtime::Module::new(&self.engine, wasm),
         }
     }
 

@@ -10,7 +10,7 @@
 
 use super::error::LoadError;
 use super::state::HostState;
-use super::{Limits, Runtime, script_engines};
+use super::{Limits, Runtime, script_engines, split};
 use crate::host_api::bindings::engine_world::ScriptEngine;
 use crate::host_api::bindings::engine_world::exports::raisfast::plugin::engine::SourceFile;
 use crate::host_api::{CallState, HostError, PluginContext};
@@ -35,8 +35,9 @@ const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A loaded-and-snapshotted script plugin.
 pub struct Snapshot {
-    /// The snapshot component.
-    pub wasm: Vec<u8>,
+    /// Its state: a data-only core module (memory image and globals) that
+    /// its runtime's shared engine imports (see [`super::split`]).
+    pub state: Vec<u8>,
     /// The handlers the plugin exports.
     pub handlers: Vec<String>,
 }
@@ -190,22 +191,17 @@ impl Runtime {
             plugin: plugin.clone(),
             message,
         };
-        let engine_wasm =
-            script_engines::component(kind).ok_or_else(|| fail("not a script runtime".into()))?;
         let key = cache_key(kind, entry, files, &ctx.config);
-        let cached = self.snapshot_dir().map(|d| d.join(format!("{key}.wasm")));
+        let cached = self.snapshot_dir().map(|d| d.join(format!("{key}.state")));
         if let Some(path) = &cached
             && let Some(s) = read_cached(path)
         {
             return Ok(s);
         }
-        let wizer = Wizer::new();
-        let (cx, instrumented) = wizer
-            .instrument_component(engine_wasm)
-            .map_err(|e| fail(format!("instrumenting the engine: {e:#}")))?;
-        let component = self
-            .compile(&instrumented)
-            .map_err(|e| fail(format!("compiling the engine: {e:#}")))?;
+        let shared = self.shared_engine(kind).map_err(fail)?;
+        let pre = self
+            .link_state(&shared, &shared.initial_state)
+            .map_err(|e| fail(format!("linking the engine: {e:#}")))?;
         let mut store = Store::new(
             self.engine(),
             HostState::new(Arc::clone(&ctx), limits.max_memory_bytes),
@@ -215,9 +211,8 @@ impl Runtime {
         let mut call = CallState::new("<load>", LOAD_TIMEOUT, 0);
         call.loading = true;
         store.data_mut().call = call;
-        let instance = self
-            .linker
-            .instantiate(&mut store, &component)
+        let instance = pre
+            .instantiate(&mut store)
             .map_err(|e| fail(format!("instantiating the engine: {e:#}")))?;
         let engine =
             ScriptEngine::new(&mut store, &instance).map_err(|e| fail(format!("{e:#}")))?;
@@ -256,15 +251,17 @@ impl Runtime {
                 return Err(fail(why));
             }
         };
-        let wasm = block_on(wizer.snapshot_component(
-            &cx,
+        let whole = block_on(Wizer::new().snapshot_component(
+            &shared.wizer_cx,
             &mut Access {
                 store: &mut store,
                 instance,
             },
         ))
         .map_err(|e| fail(format!("taking the snapshot: {e:#}")))?;
-        let snapshot = Snapshot { wasm, handlers };
+        let state = split::state_of(&whole, shared.main_module)
+            .map_err(|e| fail(format!("taking the snapshot: {e}")))?;
+        let snapshot = Snapshot { state, handlers };
         if let Some(path) = &cached {
             write_cached(path, &snapshot);
         }
@@ -298,10 +295,10 @@ fn cache_key(
 }
 
 fn read_cached(path: &Path) -> Option<Snapshot> {
-    let wasm = std::fs::read(path).ok()?;
+    let state = std::fs::read(path).ok()?;
     let handlers = std::fs::read_to_string(path.with_extension("handlers")).ok()?;
     Some(Snapshot {
-        wasm,
+        state,
         handlers: handlers.lines().map(str::to_string).collect(),
     })
 }
@@ -311,7 +308,7 @@ fn write_cached(path: &Path, s: &Snapshot) {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
         let tmp = super::cache::temp_path(path);
         std::fs::write(path.with_extension("handlers"), s.handlers.join("\n"))?;
-        std::fs::write(&tmp, &s.wasm)?;
+        std::fs::write(&tmp, &s.state)?;
         std::fs::rename(&tmp, path)
     };
     if let Err(e) = write() {

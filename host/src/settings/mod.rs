@@ -135,6 +135,16 @@ pub struct RuntimeSettings {
     /// that touch more memory per call and holds more resident memory per
     /// warm slot; 0 unmaps everything (the lowest memory, the slowest).
     pub keep_resident_kb: u32,
+    /// Mebibytes of memory the pool may keep resident in unused warm slots,
+    /// across all plugins (pooling allocator only). A warm slot keeps the
+    /// last plugin it ran mapped, and up to `keep_resident_kb` of its pages,
+    /// so that plugin's next call starts without page faults. The budget
+    /// allows `warm_memory_mb * 1024 / keep_resident_kb` such slots; beyond
+    /// them, the least recently used plugins' slots are reused, so memory
+    /// follows the number of plugins called often, not the number loaded.
+    /// Higher keeps more plugins warm (faster fan-out to many plugins);
+    /// lower holds less memory.
+    pub warm_memory_mb: u32,
     /// Threads that compile and snapshot plugins at start-up (0: one per
     /// core). Fewer leave more of the machine to whatever else is starting.
     pub load_threads: usize,
@@ -152,6 +162,7 @@ impl Default for RuntimeSettings {
             cache_dir: None,
             epoch_tick_ms: 10,
             keep_resident_kb: 4096,
+            warm_memory_mb: 64,
             load_threads: 0,
         }
     }

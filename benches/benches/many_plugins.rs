@@ -1,0 +1,134 @@
+//! Many plugins: start-up from an empty compile cache and resident memory
+//! per plugin, with mid-sized distinct script plugins (issue 17's figures).
+//!
+//! `N` distinct plugins of one runtime ([`sized_source`]: about 10 KB, a
+//! 200-entry table and 100 small functions), each in a child process of its
+//! own:
+//!
+//! - **cold start**: the plugin manager started and every plugin loaded
+//!   (snapshotted, linked) with an empty compile cache, in seconds.
+//!   Baseline: `N` native interpreters with the source loaded.
+//! - **per plugin, called once**: RSS after loading them all (warm cache)
+//!   and calling each plugin's hook once, minus RSS of the started manager
+//!   with no plugin, divided by `N`. Baseline: `N` native interpreters kept
+//!   alive, each with its source loaded and the hook called once.
+//!
+//! `cargo bench -p raisfast-benches --bench many_plugins`
+
+use raisfast::manager::{Cause, PluginManager};
+use raisfast::manifest::RuntimeKind;
+use raisfast_benches::{PAYLOAD, install_sized, native, settings, sized_native_source};
+use std::process::Command;
+use std::time::Instant;
+
+/// Plugins per runtime.
+const PLUGINS: usize = 40;
+const KINDS: [RuntimeKind; 3] = [RuntimeKind::Js, RuntimeKind::Lua, RuntimeKind::Rhai];
+
+fn rss_kb() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4
+}
+
+/// Child: seconds to start with an empty compile cache, then native.
+fn cold(kind: RuntimeKind) -> (f64, f64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = settings(tmp.path(), &tmp.path().join("empty-cache"));
+    install_sized(&s.plugin_dir, kind, PLUGINS);
+    let started = Instant::now();
+    let manager = PluginManager::new(s).unwrap();
+    let report = manager.load_all();
+    let wasm = started.elapsed().as_secs_f64();
+    assert_eq!(report.loaded.len(), PLUGINS, "{:?}", report.failed);
+    let sources: Vec<String> = (0..PLUGINS).map(|i| sized_native_source(kind, i)).collect();
+    let started = Instant::now();
+    let kept = native::keep_called(kind, &sources);
+    let native = started.elapsed().as_secs_f64();
+    drop(kept);
+    (wasm, native)
+}
+
+/// Child: KiB per plugin loaded and called once (warm cache), then native.
+fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = settings(tmp.path(), cache);
+    install_sized(&s.plugin_dir, kind, PLUGINS);
+    let manager = PluginManager::new(s).unwrap();
+    let before = rss_kb();
+    let report = manager.load_all();
+    assert_eq!(report.loaded.len(), PLUGINS, "{:?}", report.failed);
+    for i in 0..PLUGINS {
+        manager
+            .call_hook_at(
+                &format!("sized.p{i}"),
+                "on_content_created",
+                PAYLOAD,
+                0,
+                Cause::Direct,
+            )
+            .map_err(|f| f.error)
+            .unwrap();
+    }
+    let wasm = (rss_kb() - before) as f64 / PLUGINS as f64;
+    let sources: Vec<String> = (0..PLUGINS).map(|i| sized_native_source(kind, i)).collect();
+    let before = rss_kb();
+    let kept = native::keep_called(kind, &sources);
+    let native = (rss_kb() - before) as f64 / PLUGINS as f64;
+    drop(kept);
+    (wasm, native)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    let cache = raisfast_benches::root().join("target/bench-many-cache");
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let kind = KINDS
+            .into_iter()
+            .find(|k| k.as_str() == args[i + 2])
+            .unwrap();
+        let (wasm, native) = match args[i + 1].as_str() {
+            "cold" => cold(kind),
+            _ => resident(kind, &cache),
+        };
+        println!("{wasm:.3} {native:.3}");
+        return;
+    }
+    let child = |what: &str, kind: RuntimeKind| -> (f64, f64) {
+        let out = Command::new(&args[0])
+            .args(["--child", what, kind.as_str()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{what} {}: {text}{}",
+            kind.as_str(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut it = text.lines().last().unwrap().split(' ');
+        let mut next = || it.next().unwrap().parse::<f64>().unwrap();
+        (next(), next())
+    };
+    println!("many_plugins: {PLUGINS} distinct ~10 KB plugins per runtime");
+    println!(
+        "{:<6} {:>12} {:>12} {:>16} {:>12}",
+        "", "cold start s", "native s", "KiB/plugin", "native KiB"
+    );
+    for kind in KINDS {
+        let (c, cn) = child("cold", kind);
+        child("resident", kind); // fills the compile cache: the figure is a warm start
+        let (r, rn) = child("resident", kind);
+        println!(
+            "{:<6} {:>12.2} {:>12.3} {:>16.0} {:>12.0}",
+            kind.as_str(),
+            c,
+            cn,
+            r,
+            rn
+        );
+    }
+}
