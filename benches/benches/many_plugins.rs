@@ -10,15 +10,16 @@
 //!   Baseline: `N` native interpreters with the source loaded.
 //! - **per plugin, called once**: RSS after loading them all (warm cache)
 //!   and calling each plugin's hook once, minus RSS of the started manager
-//!   with no plugin, divided by `N`. Baseline: `N` native interpreters kept
-//!   alive, each with its source loaded and the hook called once.
+//!   with no plugin, divided by `N` (also printed: after loading, before any
+//!   call). Baseline: `N` native interpreters kept alive, each with its
+//!   source loaded and the hook called once. `RAISFAST_WARM_MEMORY_MB`
+//!   changes the pool's warm budget, which bounds the called-once figure.
 //!
 //! `cargo bench -p raisfast-benches --bench many_plugins`
 
 use raisfast::manager::{Cause, PluginManager};
 use raisfast::manifest::RuntimeKind;
-use raisfast_benches::{PAYLOAD, install_sized, native, settings, sized_native_source};
-use std::process::Command;
+use raisfast_benches::{PAYLOAD, install_sized, native, run_child, settings, sized_native_source};
 use std::time::Instant;
 
 /// Plugins per runtime.
@@ -49,8 +50,9 @@ fn cold(kind: RuntimeKind) -> (f64, f64) {
     (wasm, native)
 }
 
-/// Child: KiB per plugin loaded and called once (warm cache), then native.
-fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64) {
+/// Child: KiB per plugin loaded and called once (warm cache), then native,
+/// then KiB per plugin loaded and not called yet.
+fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64, f64) {
     let tmp = tempfile::tempdir().unwrap();
     let s = settings(tmp.path(), cache);
     install_sized(&s.plugin_dir, kind, PLUGINS);
@@ -58,6 +60,7 @@ fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64) {
     let before = rss_kb();
     let report = manager.load_all();
     assert_eq!(report.loaded.len(), PLUGINS, "{:?}", report.failed);
+    let loaded = (rss_kb() - before) as f64 / PLUGINS as f64;
     for i in 0..PLUGINS {
         manager
             .call_hook_at(
@@ -76,7 +79,7 @@ fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64) {
     let kept = native::keep_called(kind, &sources);
     let native = (rss_kb() - before) as f64 / PLUGINS as f64;
     drop(kept);
-    (wasm, native)
+    (wasm, native, loaded)
 }
 
 fn main() {
@@ -90,43 +93,35 @@ fn main() {
             .into_iter()
             .find(|k| k.as_str() == args[i + 2])
             .unwrap();
-        let (wasm, native) = match args[i + 1].as_str() {
-            "cold" => cold(kind),
+        let (wasm, native, loaded) = match args[i + 1].as_str() {
+            "cold" => {
+                let (w, n) = cold(kind);
+                (w, n, 0.0)
+            }
             _ => resident(kind, &cache),
         };
-        println!("{wasm:.3} {native:.3}");
+        println!("{wasm:.3} {native:.3} {loaded:.3}");
         return;
     }
-    let child = |what: &str, kind: RuntimeKind| -> (f64, f64) {
-        let out = Command::new(&args[0])
-            .args(["--child", what, kind.as_str()])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{what} {}: {text}{}",
-            kind.as_str(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut it = text.lines().last().unwrap().split(' ');
-        let mut next = || it.next().unwrap().parse::<f64>().unwrap();
-        (next(), next())
+    let child = |what: &str, kind: RuntimeKind| -> (f64, f64, f64) {
+        let n = run_child(what, kind.as_str());
+        (n[0], n[1], n[2])
     };
     println!("many_plugins: {PLUGINS} distinct ~10 KB plugins per runtime");
     println!(
-        "{:<6} {:>12} {:>12} {:>16} {:>12}",
-        "", "cold start s", "native s", "KiB/plugin", "native KiB"
+        "{:<6} {:>12} {:>12} {:>14} {:>16} {:>12}",
+        "", "cold start s", "native s", "KiB loaded", "KiB called once", "native KiB"
     );
     for kind in KINDS {
-        let (c, cn) = child("cold", kind);
+        let (c, cn, _) = child("cold", kind);
         child("resident", kind); // fills the compile cache: the figure is a warm start
-        let (r, rn) = child("resident", kind);
+        let (r, rn, l) = child("resident", kind);
         println!(
-            "{:<6} {:>12.2} {:>12.3} {:>16.0} {:>12.0}",
+            "{:<6} {:>12.2} {:>12.3} {:>14.0} {:>16.0} {:>12.0}",
             kind.as_str(),
             c,
             cn,
+            l,
             r,
             rn
         );

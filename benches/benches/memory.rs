@@ -19,9 +19,8 @@
 use raisfast::manager::PluginManager;
 use raisfast::manifest::RuntimeKind;
 use raisfast_benches::{
-    PAYLOAD, RUNTIMES, id, install_fixture, install_many, label, native, root, settings,
+    PAYLOAD, RUNTIMES, id, install_fixture, install_many, label, native, root, run_child, settings,
 };
-use std::process::Command;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -138,20 +137,8 @@ fn main() {
         return;
     }
     let child = |what: &str, kind: RuntimeKind| -> (f64, f64) {
-        let out = Command::new(&args[0])
-            .args(["--child", what, label(kind)])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{what} {}: {text}{}",
-            label(kind),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut it = text.lines().last().unwrap().split(' ');
-        let mut next = || it.next().unwrap().parse::<f64>().unwrap();
-        (next(), next())
+        let n = run_child(what, label(kind));
+        (n[0], n[1])
     };
     println!(
         "memory: KiB resident per loaded plugin ({PLUGINS} distinct plugins, warm cache) and per in-flight call ({CALLS} at once); native = in-process interpreters"

@@ -166,8 +166,14 @@ pub fn install(plugin_dir: &Path, kind: RuntimeKind, id: &str, variant: &str) {
         let comment = if kind == RuntimeKind::Lua { "--" } else { "//" };
         std::fs::write(dir.join(entry), format!("{source}{comment} {variant}\n")).unwrap();
     }
+    // A component that does not list its handlers subscribes in its manifest.
+    let hooks = if kind == RuntimeKind::Wasm {
+        "\n[hooks.on_content_created]\n"
+    } else {
+        ""
+    };
     let manifest = format!(
-        "[plugin]\nid = \"{id}\"\nname = \"bench\"\nversion = \"0.1.0\"\nruntime = \"{}\"\n",
+        "[plugin]\nid = \"{id}\"\nname = \"bench\"\nversion = \"0.1.0\"\nruntime = \"{}\"\n{hooks}",
         kind.as_str()
     );
     std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
@@ -325,54 +331,46 @@ pub mod realistic;
 /// JS source is a module (`export`), [`sized_native_source`] the same code as
 /// a native interpreter loads it.
 pub fn sized_source(kind: RuntimeKind, n: usize) -> (&'static str, String) {
-    let mut s = String::new();
-    match kind {
-        RuntimeKind::Js => {
-            s.push_str("const TABLE = [\n");
-            for i in 0..200 {
-                s.push_str(&format!(
-                    "  {{ id: {i}, name: \"item-{i}-{n}\", price: {} }},\n",
-                    i * 7 + n
-                ));
-            }
-            s.push_str("];\n");
-            for i in 0..100 {
-                s.push_str(&format!("function f{i}(x) {{ return x * {i} + {n}; }}\n"));
-            }
-            s.push_str("export function on_content_created(input) {\n  let sum = 0;\n  for (const row of TABLE) sum += row.price;\n  return String(f7(sum));\n}\n");
-            ("main.js", s)
-        }
-        RuntimeKind::Lua => {
-            s.push_str("local TABLE = {\n");
-            for i in 0..200 {
-                s.push_str(&format!(
-                    "  {{ id = {i}, name = \"item-{i}-{n}\", price = {} }},\n",
-                    i * 7 + n
-                ));
-            }
-            s.push_str("}\nlocal F = {}\n");
-            for i in 0..100 {
-                s.push_str(&format!("F[{i}] = function(x) return x * {i} + {n} end\n"));
-            }
-            s.push_str("Plugin = {}\nPlugin.on_content_created = function(input)\n  local sum = 0\n  for _, row in ipairs(TABLE) do sum = sum + row.price end\n  return tostring(F[7](sum))\nend\n");
-            ("init.lua", s)
-        }
-        RuntimeKind::Rhai | RuntimeKind::Wasm => {
-            s.push_str("const TABLE = [\n");
-            for i in 0..200 {
-                s.push_str(&format!(
-                    "  #{{ id: {i}, name: \"item-{i}-{n}\", price: {} }},\n",
-                    i * 7 + n
-                ));
-            }
-            s.push_str("];\n");
-            for i in 0..100 {
-                s.push_str(&format!("fn f{i}(x) {{ x * {i} + {n} }}\n"));
-            }
-            s.push_str("fn on_content_created(input) {\n  let sum = 0;\n  for row in global::TABLE { sum += row.price; }\n  `${f7(sum)}`\n}\n");
-            ("init.rhai", s)
-        }
-    }
+    // Per language: entry, table opening, row, table closing, function, hook.
+    // `{i}`, `{n}` and `{p}` (the price) are filled in below.
+    let (entry, open, row, close, func, hook) = match kind {
+        RuntimeKind::Js => (
+            "main.js",
+            "const TABLE = [\n",
+            "  { id: {i}, name: \"item-{i}-{n}\", price: {p} },\n",
+            "];\n",
+            "function f{i}(x) { return x * {i} + {n}; }\n",
+            "export function on_content_created(input) {\n  let sum = 0;\n  for (const row of TABLE) sum += row.price;\n  return String(f7(sum));\n}\n",
+        ),
+        RuntimeKind::Lua => (
+            "init.lua",
+            "local TABLE = {\n",
+            "  { id = {i}, name = \"item-{i}-{n}\", price = {p} },\n",
+            "}\nlocal F = {}\n",
+            "F[{i}] = function(x) return x * {i} + {n} end\n",
+            "Plugin = {}\nPlugin.on_content_created = function(input)\n  local sum = 0\n  for _, row in ipairs(TABLE) do sum = sum + row.price end\n  return tostring(F[7](sum))\nend\n",
+        ),
+        RuntimeKind::Rhai | RuntimeKind::Wasm => (
+            "init.rhai",
+            "const TABLE = [\n",
+            "  #{ id: {i}, name: \"item-{i}-{n}\", price: {p} },\n",
+            "];\n",
+            "fn f{i}(x) { x * {i} + {n} }\n",
+            "fn on_content_created(input) {\n  let sum = 0;\n  for row in global::TABLE { sum += row.price; }\n  `${f7(sum)}`\n}\n",
+        ),
+    };
+    let fill = |template: &str, i: usize| {
+        template
+            .replace("{i}", &i.to_string())
+            .replace("{n}", &n.to_string())
+            .replace("{p}", &(i * 7 + n).to_string())
+    };
+    let mut s = String::from(open);
+    (0..200).for_each(|i| s.push_str(&fill(row, i)));
+    s.push_str(close);
+    (0..100).for_each(|i| s.push_str(&fill(func, i)));
+    s.push_str(hook);
+    (entry, s)
 }
 
 /// [`sized_source`] as a native interpreter loads it (a JS script rather than
@@ -396,4 +394,27 @@ pub fn install_sized(plugin_dir: &Path, kind: RuntimeKind, n: usize) {
         );
         std::fs::write(dir.join("manifest.toml"), manifest).unwrap();
     }
+}
+
+/// Runs this benchmark binary again as `--child what label` (a process of
+/// its own, so that one measurement's memory does not hide in the next) and
+/// returns the numbers of the last line it printed.
+pub fn run_child(what: &str, label: &str) -> Vec<f64> {
+    let me = std::env::args().next().expect("the binary's path");
+    let out = std::process::Command::new(me)
+        .args(["--child", what, label])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{what} {label}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .last()
+        .unwrap()
+        .split(' ')
+        .map(|n| n.parse::<f64>().unwrap())
+        .collect()
 }

@@ -158,53 +158,56 @@ pub fn spin(kind: raisfast::manifest::RuntimeKind) {
     }
 }
 
+/// A QuickJS runtime and context with the SDK's functions registered (as
+/// no-ops) and `source` evaluated.
+fn js_loaded(source: &str) -> (rquickjs::Context, rquickjs::Runtime) {
+    let rt = rquickjs::Runtime::new().unwrap();
+    let ctx = rquickjs::Context::full(&rt).unwrap();
+    ctx.with(|ctx| {
+        let sdk = rquickjs::Object::new(ctx.clone()).unwrap();
+        for name in SDK_NAMES {
+            let f = rquickjs::Function::new(ctx.clone(), || ()).unwrap();
+            sdk.set(name, f).unwrap();
+        }
+        ctx.globals().set("sdk", sdk).unwrap();
+        ctx.eval::<(), _>(source).unwrap();
+    });
+    (ctx, rt)
+}
+
+/// A Lua state with the SDK's functions registered (as no-ops) and `source`
+/// run.
+fn lua_loaded(source: &str) -> mlua::Lua {
+    let lua = mlua::Lua::new();
+    let sdk = lua.create_table().unwrap();
+    for name in SDK_NAMES {
+        sdk.set(name, lua.create_function(|_, ()| Ok(())).unwrap())
+            .unwrap();
+    }
+    lua.globals().set("sdk", sdk).unwrap();
+    lua.load(source).exec().unwrap();
+    lua
+}
+
+/// A Rhai engine with the SDK's functions registered (as no-ops).
+fn rhai_engine() -> rhai::Engine {
+    let mut engine = rhai::Engine::new();
+    for name in SDK_NAMES {
+        engine.register_fn(name, |_: rhai::Dynamic| ());
+    }
+    engine
+}
+
 /// Keeps `n` interpreters of `kind` alive, each with the SDK registered and
 /// the plugin loaded (the native model of `n` loaded plugins).
 pub fn keep_loaded(kind: raisfast::manifest::RuntimeKind, n: usize) -> Box<dyn std::any::Any> {
     use raisfast::manifest::RuntimeKind;
     match kind {
-        RuntimeKind::Js => Box::new(
-            (0..n)
-                .map(|_| {
-                    let rt = rquickjs::Runtime::new().unwrap();
-                    let ctx = rquickjs::Context::full(&rt).unwrap();
-                    ctx.with(|ctx| {
-                        let sdk = rquickjs::Object::new(ctx.clone()).unwrap();
-                        for name in SDK_NAMES {
-                            let f = rquickjs::Function::new(ctx.clone(), || ()).unwrap();
-                            sdk.set(name, f).unwrap();
-                        }
-                        ctx.globals().set("sdk", sdk).unwrap();
-                        ctx.eval::<(), _>(JS).unwrap();
-                    });
-                    (ctx, rt)
-                })
-                .collect::<Vec<_>>(),
-        ),
-        RuntimeKind::Lua => Box::new(
-            (0..n)
-                .map(|_| {
-                    let lua = mlua::Lua::new();
-                    let sdk = lua.create_table().unwrap();
-                    for name in SDK_NAMES {
-                        sdk.set(name, lua.create_function(|_, ()| Ok(())).unwrap())
-                            .unwrap();
-                    }
-                    lua.globals().set("sdk", sdk).unwrap();
-                    lua.load(LUA).exec().unwrap();
-                    lua
-                })
-                .collect::<Vec<_>>(),
-        ),
+        RuntimeKind::Js => Box::new((0..n).map(|_| js_loaded(JS)).collect::<Vec<_>>()),
+        RuntimeKind::Lua => Box::new((0..n).map(|_| lua_loaded(LUA)).collect::<Vec<_>>()),
         RuntimeKind::Rhai => Box::new(
             (0..n)
-                .map(|_| {
-                    let mut engine = rhai::Engine::new();
-                    for name in SDK_NAMES {
-                        engine.register_fn(name, |_: rhai::Dynamic| ());
-                    }
-                    (engine, rhai_ast())
-                })
+                .map(|_| (rhai_engine(), rhai_ast()))
                 .collect::<Vec<_>>(),
         ),
         RuntimeKind::Wasm => Box::new(()),
@@ -225,16 +228,8 @@ pub fn keep_called(
             sources
                 .iter()
                 .map(|src| {
-                    let rt = rquickjs::Runtime::new().unwrap();
-                    let ctx = rquickjs::Context::full(&rt).unwrap();
+                    let (ctx, rt) = js_loaded(src);
                     ctx.with(|ctx| {
-                        let sdk = rquickjs::Object::new(ctx.clone()).unwrap();
-                        for name in SDK_NAMES {
-                            let f = rquickjs::Function::new(ctx.clone(), || ()).unwrap();
-                            sdk.set(name, f).unwrap();
-                        }
-                        ctx.globals().set("sdk", sdk).unwrap();
-                        ctx.eval::<(), _>(src.as_str()).unwrap();
                         let f: rquickjs::Function =
                             ctx.globals().get("on_content_created").unwrap();
                         let _: String = f.call((payload,)).unwrap();
@@ -247,14 +242,7 @@ pub fn keep_called(
             sources
                 .iter()
                 .map(|src| {
-                    let lua = mlua::Lua::new();
-                    let sdk = lua.create_table().unwrap();
-                    for name in SDK_NAMES {
-                        sdk.set(name, lua.create_function(|_, ()| Ok(())).unwrap())
-                            .unwrap();
-                    }
-                    lua.globals().set("sdk", sdk).unwrap();
-                    lua.load(src.as_str()).exec().unwrap();
+                    let lua = lua_loaded(src);
                     let plugin: mlua::Table = lua.globals().get("Plugin").unwrap();
                     let f: mlua::Function = plugin.get("on_content_created").unwrap();
                     let _: String = f.call(payload).unwrap();
@@ -266,10 +254,7 @@ pub fn keep_called(
             sources
                 .iter()
                 .map(|src| {
-                    let mut engine = rhai::Engine::new();
-                    for name in SDK_NAMES {
-                        engine.register_fn(name, |_: rhai::Dynamic| ());
-                    }
+                    let engine = rhai_engine();
                     let ast = engine.compile(src.as_str()).unwrap();
                     let mut scope = rhai::Scope::new();
                     engine.run_ast_with_scope(&mut scope, &ast).unwrap();

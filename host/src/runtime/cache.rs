@@ -37,57 +37,59 @@ impl CompileCache {
 
     /// The compiled component, from the cache or compiled now (and stored).
     pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-        let path = self.path_for(wasm, "cwasm");
+        self.load_or_compile_as(
+            &self.path_for(wasm, "cwasm"),
+            || engine.precompile_component(wasm),
+            // SAFETY: the file was written by `precompile_component` of an
+            // engine with the same compatibility hash, in the server's own
+            // data directory (or just now).
+            |path| unsafe { Component::deserialize_file(engine, path) },
+            // SAFETY: produced just now by this engine.
+            |bytes| unsafe { Component::deserialize(engine, bytes) },
+        )
+    }
+
+    /// The compiled core module (a script plugin's state), likewise.
+    pub fn load_or_compile_module(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
+        self.load_or_compile_as(
+            &self.path_for(wasm, "state.cwasm"),
+            || engine.precompile_module(wasm),
+            // SAFETY: as for components.
+            |path| unsafe { Module::deserialize_file(engine, path) },
+            // SAFETY: produced just now by this engine.
+            |bytes| unsafe { Module::deserialize(engine, bytes) },
+        )
+    }
+
+    /// The artifact at `path`, or compiled now and stored there. Either way
+    /// it is mapped from its file when it can be: its code pages (and a
+    /// module's memory image) are then shared through the page cache, by
+    /// every process of this machine that uses it, rather than copied.
+    fn load_or_compile_as<T>(
+        &self,
+        path: &Path,
+        compile: impl FnOnce() -> wasmtime::Result<Vec<u8>>,
+        from_file: impl Fn(&Path) -> wasmtime::Result<T>,
+        from_bytes: impl FnOnce(&[u8]) -> wasmtime::Result<T>,
+    ) -> wasmtime::Result<T> {
         if path.is_file() {
-            // SAFETY: the file was written by `precompile_component` of an engine
-            // with the same compatibility hash, in the server's own data directory.
-            match unsafe { Component::deserialize_file(engine, &path) } {
+            match from_file(path) {
                 Ok(c) => return Ok(c),
                 Err(e) => {
                     tracing::warn!("discarding cached {}: {e}", path.display());
-                    let _ = std::fs::remove_file(&path);
+                    let _ = std::fs::remove_file(path);
                 }
             }
         }
-        let compiled = engine.precompile_component(wasm)?;
-        match self.store(&path, &compiled) {
-            // Mapped from the file: its code pages are shared through the
-            // page cache (by every process of this machine using it).
-            // SAFETY: written just now by this engine.
-            Ok(()) => match unsafe { Component::deserialize_file(engine, &path) } {
+        let compiled = compile()?;
+        match self.store(path, &compiled) {
+            Ok(()) => match from_file(path) {
                 Ok(c) => return Ok(c),
                 Err(e) => tracing::warn!("cannot map {}: {e}", path.display()),
             },
             Err(e) => tracing::warn!("cannot write the compile cache {}: {e}", path.display()),
         }
-        // SAFETY: `compiled` was produced just now by this engine.
-        unsafe { Component::deserialize(engine, &compiled) }
-    }
-
-    /// The compiled core module, from the cache or compiled now (and stored).
-    /// Loaded from its file, a module's memory image is mapped from the page
-    /// cache rather than copied.
-    pub fn load_or_compile_module(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
-        let path = self.path_for(wasm, "state.cwasm");
-        if path.is_file() {
-            // SAFETY: as for components above.
-            match unsafe { Module::deserialize_file(engine, &path) } {
-                Ok(m) => return Ok(m),
-                Err(e) => {
-                    tracing::warn!("discarding cached {}: {e}", path.display());
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-        }
-        let compiled = engine.precompile_module(wasm)?;
-        if self.store(&path, &compiled).is_ok() {
-            // SAFETY: written just now by this engine.
-            if let Ok(m) = unsafe { Module::deserialize_file(engine, &path) } {
-                return Ok(m);
-            }
-        }
-        // SAFETY: `compiled` was produced just now by this engine.
-        unsafe { Module::deserialize(engine, &compiled) }
+        from_bytes(&compiled)
     }
 
     fn store(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {

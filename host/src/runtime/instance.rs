@@ -228,7 +228,7 @@ impl LoadedPlugin {
         Ok(Live {
             store,
             plugin,
-            _counted: Counted::new(&self.ctx),
+            _counted: Counted::new(&self.metrics, &self.ctx),
         })
     }
 

@@ -4,35 +4,35 @@
 
 use super::error::CallError;
 use crate::host_api::PluginContext;
-use crate::telemetry::Outcome;
+use crate::telemetry::{CallSeries, Outcome};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Counts a live instance in `raisfast_plugin_instances_live` until dropped.
 pub(super) struct Counted {
-    ctx: Arc<PluginContext>,
+    gauge: metrics::Gauge,
 }
 
 impl Counted {
-    pub(super) fn new(ctx: &Arc<PluginContext>) -> Counted {
-        ctx.services.telemetry.instance(&ctx.id, true);
-        Counted {
-            ctx: Arc::clone(ctx),
-        }
+    pub(super) fn new(metrics: &Metrics, ctx: &PluginContext) -> Counted {
+        let gauge = metrics
+            .instances
+            .get_or_init(|| ctx.services.telemetry.instances(&ctx.id))
+            .clone();
+        gauge.increment(1.0);
+        Counted { gauge }
     }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.ctx.services.telemetry.instance(&self.ctx.id, false);
+        self.gauge.decrement(1.0);
     }
 }
 
-/// Latencies kept per handler for percentiles.
 const WINDOW: usize = 1024;
 
 /// Counters of one loaded plugin.
@@ -51,6 +51,8 @@ pub struct Metrics {
     /// The last failure's message.
     pub last_error: Mutex<Option<String>>,
     handlers: Mutex<BTreeMap<String, Window>>,
+    /// The plugin's live-instances gauge, registered on first use.
+    instances: std::sync::OnceLock<metrics::Gauge>,
 }
 
 #[derive(Debug, Default)]
@@ -60,6 +62,8 @@ struct Window {
     denials: u64,
     timeouts: u64,
     latencies_us: VecDeque<u64>,
+    /// Its Prometheus series, registered on its first observed call.
+    series: Option<CallSeries>,
 }
 
 /// Metrics of one handler, as the admin API shows them.
@@ -88,6 +92,17 @@ impl Metrics {
         denials: u32,
         error: Option<&CallError>,
     ) {
+        self.count(denials, error);
+        let mut handlers = self.handlers.lock().expect("metrics lock");
+        self.window(&mut handlers, handler, |w| {
+            w.record(elapsed, denials, error)
+        });
+    }
+}
+
+impl Metrics {
+    /// The plugin's totals.
+    fn count(&self, denials: u32, error: Option<&CallError>) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.denials
             .fetch_add(u64::from(denials), Ordering::Relaxed);
@@ -98,22 +113,39 @@ impl Metrics {
             }
             *self.last_error.lock().expect("metrics lock") = Some(e.to_string());
         }
-        let mut handlers = self.handlers.lock().expect("metrics lock");
-        let w = handlers.entry(handler.to_string()).or_default();
-        w.calls += 1;
-        w.denials += u64::from(denials);
+    }
+}
+
+impl Window {
+    fn record(&mut self, elapsed: Duration, denials: u32, error: Option<&CallError>) {
+        self.calls += 1;
+        self.denials += u64::from(denials);
         if let Some(e) = error {
-            w.errors += 1;
-            w.timeouts += u64::from(e.is_timeout());
+            self.errors += 1;
+            self.timeouts += u64::from(e.is_timeout());
         }
-        if w.latencies_us.len() == WINDOW {
-            w.latencies_us.pop_front();
+        if self.latencies_us.len() == WINDOW {
+            self.latencies_us.pop_front();
         }
-        w.latencies_us.push_back(elapsed.as_micros() as u64);
+        self.latencies_us.push_back(elapsed.as_micros() as u64);
+    }
+}
+
+impl Metrics {
+    /// Runs `f` on `handler`'s window (created on its first call, without
+    /// allocating on later ones).
+    fn window<R>(
+        &self,
+        handlers: &mut BTreeMap<String, Window>,
+        handler: &str,
+        f: impl FnOnce(&mut Window) -> R,
+    ) -> R {
+        if let Some(w) = handlers.get_mut(handler) {
+            return f(w);
+        }
+        f(handlers.entry(handler.to_string()).or_default())
     }
 
-    /// Records a call here and in the server's telemetry (a failure also in
-    /// the plugin's recent log lines).
     pub(super) fn observe(
         &self,
         ctx: &PluginContext,
@@ -122,14 +154,21 @@ impl Metrics {
         denials: u32,
         error: Option<&CallError>,
     ) {
-        self.record(handler, elapsed, denials, error);
         let telemetry = &ctx.services.telemetry;
         let outcome = match error {
             None => Outcome::Ok,
             Some(e) if e.is_timeout() => Outcome::Timeout,
             Some(_) => Outcome::Error,
         };
-        telemetry.plugin_call(&ctx.id, handler, outcome, elapsed);
+        self.count(denials, error);
+        let mut handlers = self.handlers.lock().expect("metrics lock");
+        self.window(&mut handlers, handler, |w| {
+            w.record(elapsed, denials, error);
+            w.series
+                .get_or_insert_with(|| telemetry.call_series(&ctx.id, handler))
+                .record(outcome, elapsed)
+        });
+        drop(handlers);
         if let Some(e) = error {
             telemetry
                 .logs

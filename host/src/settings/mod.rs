@@ -162,7 +162,7 @@ impl Default for RuntimeSettings {
             cache_dir: None,
             epoch_tick_ms: 10,
             keep_resident_kb: 4096,
-            warm_memory_mb: 64,
+            warm_memory_mb: 256,
             load_threads: 0,
         }
     }
@@ -314,7 +314,7 @@ impl Settings {
     /// Applies `RAISFAST_DATA_DIR`, `RAISFAST_PLUGIN_DIR`, `RAISFAST_DATABASE_URL`, `RAISFAST_BIND`,
     /// `RAISFAST_HOT_RELOAD` (or `PLUGIN_HOT_RELOAD`), `RAISFAST_LOG`,
     /// `RAISFAST_ADMIN_USERNAME`, `RAISFAST_ADMIN_PASSWORD`, `RAISFAST_METRICS_TOKEN`, `RAISFAST_POOL_SIZE`,
-    /// `RAISFAST_KEEP_RESIDENT_KB`, `RAISFAST_LOAD_THREADS`, `RAISFAST_MAX_INFLIGHT`
+    /// `RAISFAST_KEEP_RESIDENT_KB`, `RAISFAST_WARM_MEMORY_MB`, `RAISFAST_LOAD_THREADS`, `RAISFAST_MAX_INFLIGHT`
     /// and `RAISFAST_QUEUE_TIMEOUT_MS`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let flag = |name: &str, v: String| -> Result<bool, SettingsError> {
@@ -373,6 +373,11 @@ impl Settings {
         }
         if let Some(v) = get("RAISFAST_LOAD_THREADS") {
             self.runtime.load_threads = number("RAISFAST_LOAD_THREADS", v)? as usize;
+        }
+        if let Some(v) = get("RAISFAST_WARM_MEMORY_MB") {
+            self.runtime.warm_memory_mb = number("RAISFAST_WARM_MEMORY_MB", v)?
+                .try_into()
+                .unwrap_or(u32::MAX);
         }
         if let Some(v) = get("RAISFAST_KEEP_RESIDENT_KB") {
             self.runtime.keep_resident_kb = number("RAISFAST_KEEP_RESIDENT_KB", v)?

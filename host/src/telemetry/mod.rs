@@ -65,6 +65,33 @@ impl Outcome {
     }
 }
 
+/// One plugin handler's call series.
+pub struct CallSeries {
+    seconds: metrics::Histogram,
+    ok: metrics::Counter,
+    error: metrics::Counter,
+    timeout: metrics::Counter,
+}
+
+impl CallSeries {
+    /// Records one call.
+    pub fn record(&self, outcome: Outcome, elapsed: Duration) {
+        self.seconds.record(elapsed.as_secs_f64());
+        match outcome {
+            Outcome::Ok => &self.ok,
+            Outcome::Error => &self.error,
+            Outcome::Timeout => &self.timeout,
+        }
+        .increment(1);
+    }
+}
+
+impl std::fmt::Debug for CallSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallSeries")
+    }
+}
+
 /// The metrics registry and the plugins' recent logs of one server.
 pub struct Telemetry {
     recorder: PrometheusRecorder,
@@ -134,16 +161,28 @@ impl Telemetry {
         }
     }
 
-    /// Records one plugin call.
-    pub fn plugin_call(&self, plugin: &str, handler: &str, outcome: Outcome, elapsed: Duration) {
+    /// The series of one plugin handler's calls, registered once: recording
+    /// through them on every call costs no key building or registry lookup.
+    pub fn call_series(&self, plugin: &str, handler: &str) -> CallSeries {
         let labels = [("plugin", plugin), ("handler", handler)];
-        self.recorder
-            .register_histogram(&key(CALL_SECONDS, &labels), &META)
-            .record(elapsed.as_secs_f64());
-        let labels = [labels[0], labels[1], ("outcome", outcome.label())];
-        self.recorder
-            .register_counter(&key(CALLS, &labels), &META)
-            .increment(1);
+        let counter = |outcome: Outcome| {
+            let labels = [labels[0], labels[1], ("outcome", outcome.label())];
+            self.recorder.register_counter(&key(CALLS, &labels), &META)
+        };
+        CallSeries {
+            seconds: self
+                .recorder
+                .register_histogram(&key(CALL_SECONDS, &labels), &META),
+            ok: counter(Outcome::Ok),
+            error: counter(Outcome::Error),
+            timeout: counter(Outcome::Timeout),
+        }
+    }
+
+    /// Records one plugin call (through [`Telemetry::call_series`]; a caller
+    /// that calls often keeps the series).
+    pub fn plugin_call(&self, plugin: &str, handler: &str, outcome: Outcome, elapsed: Duration) {
+        self.call_series(plugin, handler).record(outcome, elapsed);
     }
 
     /// Records a host call refused for a missing `capability`.
@@ -154,16 +193,10 @@ impl Telemetry {
             .increment(1);
     }
 
-    /// One more (or, with `alive` false, one fewer) instance of `plugin`.
-    pub fn instance(&self, plugin: &str, alive: bool) {
-        let gauge = self
-            .recorder
-            .register_gauge(&key(INSTANCES, &[("plugin", plugin)]), &META);
-        if alive {
-            gauge.increment(1.0);
-        } else {
-            gauge.decrement(1.0);
-        }
+    /// The gauge of `plugin`'s live instances (registered once per plugin).
+    pub fn instances(&self, plugin: &str) -> metrics::Gauge {
+        self.recorder
+            .register_gauge(&key(INSTANCES, &[("plugin", plugin)]), &META)
     }
 
     /// Records one HTTP request answered on `route` (a path template).
@@ -197,9 +230,10 @@ mod tests {
         t.plugin_call("a.b", "on_x", Outcome::Ok, Duration::from_millis(3));
         t.plugin_call("a.b", "on_x", Outcome::Timeout, Duration::from_secs(5));
         t.denial("a.b", "http");
-        t.instance("a.b", true);
-        t.instance("a.b", true);
-        t.instance("a.b", false);
+        let live = t.instances("a.b");
+        live.increment(1.0);
+        live.increment(1.0);
+        t.instances("a.b").decrement(1.0);
         t.http_request("/api/v1/content/{id}", 404, Duration::from_millis(1));
         let text = t.render();
         for line in [
