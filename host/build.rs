@@ -94,7 +94,23 @@ fn main() {
             .join(format!("raisfast_engine_{e}.wasm"));
         std::fs::copy(&built, dest.join(format!("{e}.wasm")))
             .unwrap_or_else(|err| panic!("{}: {err}", built.display()));
+        // The engine's fingerprint, so that the server finds its compiled
+        // engine and its snapshots without reading (and so paging in) the
+        // engine's bytes at every start.
+        let bytes = std::fs::read(&built).unwrap();
+        std::fs::write(
+            dest.join(format!("{e}.hash")),
+            format!("{:016x}{:08x}", fnv1a(&bytes), bytes.len()),
+        )
+        .unwrap();
     }
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Copies the Go package that wit-bindgen-go's bindings import

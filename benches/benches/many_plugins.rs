@@ -32,6 +32,44 @@ fn rss_kb() -> u64 {
     pages * 4
 }
 
+/// With `MANY_PLUGINS_MAPPINGS` set: resident KiB per mapped file (the
+/// compiled state modules and engines summed), to stderr.
+fn mappings(when: &str) {
+    if std::env::var_os("MANY_PLUGINS_MAPPINGS").is_none() {
+        return;
+    }
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut by: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut name = String::new();
+    for line in smaps.lines() {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        if t.len() >= 5 && t[0].contains('-') && t[1].len() == 4 {
+            let path = t.get(5).copied().unwrap_or("[anon]");
+            name = if path.ends_with(".state.cwasm") {
+                "*.state.cwasm".into()
+            } else if path.ends_with(".cwasm") {
+                "*.cwasm (engines)".into()
+            } else {
+                path.into()
+            };
+        } else if t[0] == "Rss:" {
+            *by.entry(name.clone()).or_default() += t[1].parse::<u64>().unwrap();
+        }
+    }
+    let mut v: Vec<_> = by.into_iter().filter(|(_, k)| *k >= 512).collect();
+    v.sort_by_key(|(_, k)| std::cmp::Reverse(*k));
+    eprintln!("{when}: {v:?}");
+}
+
+/// Resident anonymous memory (heap, and the pages instances wrote): the
+/// memory that is the process's own, unlike clean pages of mapped files,
+/// which the page cache shares and the kernel can drop.
+fn anon_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("RssAnon:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 /// Child: seconds to start with an empty compile cache, then native.
 fn cold(kind: RuntimeKind) -> (f64, f64) {
     let tmp = tempfile::tempdir().unwrap();
@@ -51,14 +89,18 @@ fn cold(kind: RuntimeKind) -> (f64, f64) {
 }
 
 /// Child: KiB per plugin loaded and called once (warm cache), then native,
-/// then KiB per plugin loaded and not called yet.
-fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64, f64) {
+/// then KiB per plugin loaded and not called yet, then the anonymous part of
+/// the first figure.
+fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64, f64, f64) {
     let tmp = tempfile::tempdir().unwrap();
     let s = settings(tmp.path(), cache);
     install_sized(&s.plugin_dir, kind, PLUGINS);
     let manager = PluginManager::new(s).unwrap();
     let before = rss_kb();
+    let anon_before = anon_kb();
+    mappings("before");
     let report = manager.load_all();
+    mappings("loaded");
     assert_eq!(report.loaded.len(), PLUGINS, "{:?}", report.failed);
     let loaded = (rss_kb() - before) as f64 / PLUGINS as f64;
     for i in 0..PLUGINS {
@@ -74,12 +116,14 @@ fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64, f64) {
             .unwrap();
     }
     let wasm = (rss_kb() - before) as f64 / PLUGINS as f64;
+    let anon = (anon_kb() - anon_before) as f64 / PLUGINS as f64;
+    mappings("called");
     let sources: Vec<String> = (0..PLUGINS).map(|i| sized_native_source(kind, i)).collect();
     let before = rss_kb();
     let kept = native::keep_called(kind, &sources);
     let native = (rss_kb() - before) as f64 / PLUGINS as f64;
     drop(kept);
-    (wasm, native, loaded)
+    (wasm, native, loaded, anon)
 }
 
 fn main() {
@@ -93,36 +137,37 @@ fn main() {
             .into_iter()
             .find(|k| k.as_str() == args[i + 2])
             .unwrap();
-        let (wasm, native, loaded) = match args[i + 1].as_str() {
+        let (wasm, native, loaded, anon) = match args[i + 1].as_str() {
             "cold" => {
                 let (w, n) = cold(kind);
-                (w, n, 0.0)
+                (w, n, 0.0, 0.0)
             }
             _ => resident(kind, &cache),
         };
-        println!("{wasm:.3} {native:.3} {loaded:.3}");
+        println!("{wasm:.3} {native:.3} {loaded:.3} {anon:.3}");
         return;
     }
-    let child = |what: &str, kind: RuntimeKind| -> (f64, f64, f64) {
+    let child = |what: &str, kind: RuntimeKind| -> (f64, f64, f64, f64) {
         let n = run_child(what, kind.as_str());
-        (n[0], n[1], n[2])
+        (n[0], n[1], n[2], n[3])
     };
     println!("many_plugins: {PLUGINS} distinct ~10 KB plugins per runtime");
     println!(
-        "{:<6} {:>12} {:>12} {:>14} {:>16} {:>12}",
-        "", "cold start s", "native s", "KiB loaded", "KiB called once", "native KiB"
+        "{:<6} {:>12} {:>12} {:>12} {:>16} {:>10} {:>12}",
+        "", "cold start s", "native s", "KiB loaded", "KiB called once", "anon KiB", "native KiB"
     );
     for kind in KINDS {
-        let (c, cn, _) = child("cold", kind);
+        let (c, cn, ..) = child("cold", kind);
         child("resident", kind); // fills the compile cache: the figure is a warm start
-        let (r, rn, l) = child("resident", kind);
+        let (r, rn, l, a) = child("resident", kind);
         println!(
-            "{:<6} {:>12.2} {:>12.3} {:>14.0} {:>16.0} {:>12.0}",
+            "{:<6} {:>12.2} {:>12.3} {:>12.0} {:>16.0} {:>10.0} {:>12.0}",
             kind.as_str(),
             c,
             cn,
             l,
             r,
+            a,
             rn
         );
     }

@@ -49,6 +49,25 @@ impl CompileCache {
         )
     }
 
+    /// The compiled component stored under `key` (a script engine, named by
+    /// its fingerprint), or compiled now from what `wasm` returns: a cache
+    /// hit does not need the component's bytes at all.
+    pub fn load_or_compile_keyed(
+        &self,
+        engine: &Engine,
+        key: &str,
+        wasm: impl FnOnce() -> wasmtime::Result<Vec<u8>>,
+    ) -> wasmtime::Result<Component> {
+        self.load_or_compile_as(
+            &self.dir.join(format!("{key}-{}.cwasm", self.engine_key)),
+            || engine.precompile_component(&wasm()?),
+            // SAFETY: as above.
+            |path| unsafe { Component::deserialize_file(engine, path) },
+            // SAFETY: produced just now by this engine.
+            |bytes| unsafe { Component::deserialize(engine, bytes) },
+        )
+    }
+
     /// The compiled core module (a script plugin's state), likewise.
     pub fn load_or_compile_module(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
         self.load_or_compile_as(

@@ -2,8 +2,6 @@
 //! script and carried inside the binary.
 
 use crate::manifest::RuntimeKind;
-use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 
 static JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/engines/js.wasm"));
 static LUA: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/engines/lua.wasm"));
@@ -19,21 +17,16 @@ pub fn component(kind: RuntimeKind) -> Option<&'static [u8]> {
     }
 }
 
-/// A short hash of the engine component, part of every snapshot's cache key.
+/// A fingerprint of the engine component (computed when the server was
+/// built), part of every snapshot's cache key and of the compiled engine's.
+/// Reading it pages in nothing: the engines' bytes are read only when a
+/// snapshot has to be taken or the engine compiled.
 pub fn hash(kind: RuntimeKind) -> &'static str {
-    static HASHES: OnceLock<[String; 3]> = OnceLock::new();
-    let h = HASHES.get_or_init(|| {
-        [JS, LUA, RHAI].map(|bytes| {
-            Sha256::digest(bytes)
-                .iter()
-                .take(8)
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        })
-    });
     match kind {
-        RuntimeKind::Js => &h[0],
-        RuntimeKind::Lua => &h[1],
-        RuntimeKind::Rhai | RuntimeKind::Wasm => &h[2],
+        RuntimeKind::Js => include_str!(concat!(env!("OUT_DIR"), "/engines/js.hash")),
+        RuntimeKind::Lua => include_str!(concat!(env!("OUT_DIR"), "/engines/lua.hash")),
+        RuntimeKind::Rhai | RuntimeKind::Wasm => {
+            include_str!(concat!(env!("OUT_DIR"), "/engines/rhai.hash"))
+        }
     }
 }

@@ -20,12 +20,24 @@ use wasmtime::Module;
 use wasmtime::component::{Component, InstancePre};
 use wasmtime_wizer::{ComponentContext, Wizer};
 
-/// One runtime's engine, prepared for snapshots and calls.
+/// Bumped when the split's output changes, so that engines compiled by an
+/// older split are not taken from the cache.
+const SPLIT_FORMAT: u32 = 1;
+
+/// One runtime's engine, compiled, shared by all its plugins.
 pub struct SharedEngine {
-    /// wizer's view of the engine component, to take snapshots with.
-    pub(super) wizer_cx: ComponentContext<'static>,
+    kind: RuntimeKind,
     /// The engine part, compiled once.
     pub(super) component: Component,
+    /// What taking a snapshot needs, prepared when first needed (a start
+    /// with every snapshot in the cache never reads the engine's bytes).
+    snapshots: OnceLock<Result<Arc<SnapshotParts>, String>>,
+}
+
+/// What taking a snapshot with a shared engine needs.
+pub struct SnapshotParts {
+    /// wizer's view of the engine component, to take snapshots with.
+    pub(super) wizer_cx: ComponentContext<'static>,
     /// The engine's own initial state: the instance that loads a plugin.
     pub(super) initial_state: Module,
     /// Which core module of the component holds the state.
@@ -53,25 +65,62 @@ impl Runtime {
             .clone()
     }
 
+    /// The compiled engine part, from the cache by the engine's fingerprint,
+    /// or split and compiled now.
     fn prepare_engine(&self, kind: RuntimeKind) -> Result<SharedEngine, String> {
+        let mut parts = None;
+        let mut split_now = || -> wasmtime::Result<Vec<u8>> {
+            let (p, wasm) = self.split_engine(kind).map_err(wasmtime::Error::msg)?;
+            parts = Some(Arc::new(p));
+            Ok(wasm)
+        };
+        let component = match &self.cache {
+            Some(c) => {
+                let key = format!(
+                    "{}-engine-{}-split{SPLIT_FORMAT}",
+                    kind.as_str(),
+                    script_engines::hash(kind)
+                );
+                c.load_or_compile_keyed(&self.engine, &key, split_now)
+            }
+            None => split_now().and_then(|wasm| Component::new(&self.engine, &wasm)),
+        }
+        .map_err(|e| format!("compiling the {} engine: {e:#}", kind.as_str()))?;
+        Ok(SharedEngine {
+            kind,
+            component,
+            snapshots: parts.map(Ok).map(OnceLock::from).unwrap_or_default(),
+        })
+    }
+
+    /// The engine instrumented by wizer and split; its initial state compiled.
+    fn split_engine(&self, kind: RuntimeKind) -> Result<(SnapshotParts, Vec<u8>), String> {
         let wasm = script_engines::component(kind).ok_or("not a script runtime")?;
         let (wizer_cx, instrumented) = Wizer::new()
             .instrument_component(wasm)
             .map_err(|e| format!("instrumenting the {} engine: {e:#}", kind.as_str()))?;
         let parts = split::split(&instrumented)
             .map_err(|e| format!("splitting the {} engine: {e}", kind.as_str()))?;
-        let component = self
-            .compile(&parts.engine)
-            .map_err(|e| format!("compiling the {} engine: {e:#}", kind.as_str()))?;
         let initial_state = self
             .compile_module(&parts.initial_state)
             .map_err(|e| format!("the {} engine's initial state: {e:#}", kind.as_str()))?;
-        Ok(SharedEngine {
+        let snapshot = SnapshotParts {
             wizer_cx,
-            component,
             initial_state,
             main_module: parts.main_module,
-        })
+        };
+        Ok((snapshot, parts.engine))
+    }
+
+    /// What taking a snapshot with `engine` needs.
+    pub(super) fn snapshot_parts(
+        &self,
+        engine: &SharedEngine,
+    ) -> Result<Arc<SnapshotParts>, String> {
+        engine
+            .snapshots
+            .get_or_init(|| self.split_engine(engine.kind).map(|(p, _)| Arc::new(p)))
+            .clone()
     }
 
     /// The shared engine linked with one state module.

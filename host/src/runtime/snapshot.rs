@@ -199,8 +199,9 @@ impl Runtime {
             return Ok(s);
         }
         let shared = self.shared_engine(kind).map_err(fail)?;
+        let parts = self.snapshot_parts(&shared).map_err(fail)?;
         let pre = self
-            .link_state(&shared, &shared.initial_state)
+            .link_state(&shared, &parts.initial_state)
             .map_err(|e| fail(format!("linking the engine: {e:#}")))?;
         let mut store = Store::new(
             self.engine(),
@@ -252,14 +253,14 @@ impl Runtime {
             }
         };
         let whole = block_on(Wizer::new().snapshot_component(
-            &shared.wizer_cx,
+            &parts.wizer_cx,
             &mut Access {
                 store: &mut store,
                 instance,
             },
         ))
         .map_err(|e| fail(format!("taking the snapshot: {e:#}")))?;
-        let state = split::state_of(&whole, shared.main_module)
+        let state = split::state_of(&whole, parts.main_module)
             .map_err(|e| fail(format!("taking the snapshot: {e}")))?;
         let snapshot = Snapshot { state, handlers };
         if let Some(path) = &cached {
