@@ -400,3 +400,31 @@ pub fn state_of(snapshot: &[u8], main_module: usize) -> Result<Vec<u8>, SplitErr
     ))?;
     module::state_module(&state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_it_cannot_split_are_refused_by_name() {
+        let refused = |wat: &str| match split(&wat::parse_str(wat).unwrap()) {
+            Err(SplitError::Unsupported(why)) => why,
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("split"),
+        };
+        assert_eq!(
+            refused("(component (core module $m (func)) (core instance (instantiate $m)))"),
+            "no module defines a memory"
+        );
+        assert_eq!(
+            refused("(component (core module $m (memory 1)))"),
+            "the main module is never instantiated"
+        );
+        assert_eq!(
+            refused(
+                "(component (core module $m (memory 1)) (core instance (instantiate $m)) (core instance (instantiate $m)))"
+            ),
+            "a main module instantiated twice"
+        );
+    }
+}

@@ -291,3 +291,82 @@ impl Reencode for ImportState<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A main module whose mutable global sits between two immutable ones,
+    /// so that importing it renumbers the others in code.
+    const MAIN: &str = r#"(module
+        (import "env" "f" (func))
+        (memory 1)
+        (global $k i32 (i32.const 7))
+        (global $sp (mut i32) (i32.const 1024))
+        (global $k2 i32 (i32.const 9))
+        (data (i32.const 16) "engine")
+        (func (export "read") (result i32)
+            global.get $k
+            global.get $sp
+            i32.add
+            global.get $k2
+            i32.add
+            i32.const 16
+            i32.load8_u
+            i32.add)
+        (func (export "bump")
+            global.get $sp
+            i32.const 1
+            i32.add
+            global.set $sp))"#;
+
+    #[test]
+    fn the_main_module_runs_on_the_state_it_is_given() {
+        let wasm = wat::parse_str(MAIN).unwrap();
+        let state = module_state(&wasm).unwrap().unwrap();
+        assert_eq!(state.global_map, vec![1, 0, 2]);
+        let main = import_state(&wasm, &state).unwrap();
+        // A plugin's state: the same shape, its own values.
+        let mut plugin = module_state(&wasm).unwrap().unwrap();
+        plugin.globals[0].1 = ConstExpr::i32_const(2000);
+        plugin.data = vec![(ConstExpr::i32_const(16), b"Z".to_vec())];
+        let state_wasm = state_module(&plugin).unwrap();
+
+        let engine = wasmtime::Engine::default();
+        let mut store = wasmtime::Store::new(&engine, ());
+        let mut linker = wasmtime::Linker::new(&engine);
+        linker.func_wrap("env", "f", || {}).unwrap();
+        let state_module = wasmtime::Module::new(&engine, &state_wasm).unwrap();
+        let state_instance = linker.instantiate(&mut store, &state_module).unwrap();
+        linker
+            .instance(&mut store, STATE_MODULE, state_instance)
+            .unwrap();
+        let main_module = wasmtime::Module::new(&engine, &main).unwrap();
+        let instance = linker.instantiate(&mut store, &main_module).unwrap();
+        let read = instance
+            .get_typed_func::<(), i32>(&mut store, "read")
+            .unwrap();
+        // The engine's own data ("engine") no longer overwrites the state's.
+        let expected = 7 + 2000 + 9 + i32::from(b'Z');
+        assert_eq!(read.call(&mut store, ()).unwrap(), expected);
+        instance
+            .get_typed_func::<(), ()>(&mut store, "bump")
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap();
+        assert_eq!(read.call(&mut store, ()).unwrap(), expected + 1);
+    }
+
+    #[test]
+    fn a_global_set_by_code_is_refused() {
+        let wasm = wat::parse_str(
+            r#"(module (import "env" "g" (global i32)) (memory 1)
+                (global (mut i32) (global.get 0)))"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            module_state(&wasm),
+            Err(SplitError::Unsupported(m)) if m.contains("global")
+        ));
+    }
+}
