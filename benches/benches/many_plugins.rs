@@ -12,8 +12,9 @@
 //!   and calling each plugin's hook once, minus RSS of the started manager
 //!   with no plugin, divided by `N` (also printed: after loading, before any
 //!   call). Baseline: `N` native interpreters kept alive, each with its
-//!   source loaded and the hook called once. `RAISFAST_WARM_MEMORY_MB`
-//!   changes the pool's warm budget, which bounds the called-once figure.
+//!   source loaded and the hook called once. All 40 stay warm within the
+//!   default `warm_memory_mb`; the same figure is also taken with a budget
+//!   of [`SMALL_WARM_MB`], where all but the last few called are made cold.
 //!
 //! `cargo bench -p raisfast-benches --bench many_plugins`
 
@@ -24,6 +25,8 @@ use std::time::Instant;
 
 /// Plugins per runtime.
 const PLUGINS: usize = 40;
+/// A warm budget (`[runtime] warm_memory_mb`) that keeps a few plugins warm.
+const SMALL_WARM_MB: u32 = 4;
 const KINDS: [RuntimeKind; 3] = [RuntimeKind::Js, RuntimeKind::Lua, RuntimeKind::Rhai];
 
 fn rss_kb() -> u64 {
@@ -46,7 +49,11 @@ fn mappings(when: &str) {
         if t.len() >= 5 && t[0].contains('-') && t[1].len() == 4 {
             let path = t.get(5).copied().unwrap_or("[anon]");
             name = if path.ends_with(".state.cwasm") {
-                "*.state.cwasm".into()
+                if t[2] == "00000000" {
+                    "*.state.cwasm (module)".into()
+                } else {
+                    "*.state.cwasm (slot image)".into()
+                }
             } else if path.ends_with(".cwasm") {
                 "*.cwasm (engines)".into()
             } else {
@@ -54,6 +61,24 @@ fn mappings(when: &str) {
             };
         } else if t[0] == "Rss:" {
             *by.entry(name.clone()).or_default() += t[1].parse::<u64>().unwrap();
+        }
+    }
+    if std::env::var_os("MANY_PLUGINS_VMAS").is_some() {
+        let mut cur = String::new();
+        for line in smaps.lines() {
+            let t: Vec<&str> = line.split_whitespace().collect();
+            if t.len() >= 5 && t[0].contains('-') && t[1].len() == 4 {
+                cur = if t.get(5).is_some_and(|p| p.ends_with(".state.cwasm")) {
+                    format!("{} {} {}", t[0], t[1], t[2])
+                } else {
+                    String::new()
+                };
+            } else if !cur.is_empty() && (t[0] == "Rss:" || t[0] == "Anonymous:") {
+                cur.push_str(&format!(" {}{}", t[0], t[1]));
+                if t[0] == "Anonymous:" {
+                    eprintln!("  {cur}");
+                }
+            }
         }
     }
     let mut v: Vec<_> = by.into_iter().filter(|(_, k)| *k >= 512).collect();
@@ -91,9 +116,16 @@ fn cold(kind: RuntimeKind) -> (f64, f64) {
 /// Child: KiB per plugin loaded and called once (warm cache), then native,
 /// then KiB per plugin loaded and not called yet, then the anonymous part of
 /// the first figure.
-fn resident(kind: RuntimeKind, cache: &std::path::Path) -> (f64, f64, f64, f64) {
+fn resident(
+    kind: RuntimeKind,
+    cache: &std::path::Path,
+    warm_mb: Option<u32>,
+) -> (f64, f64, f64, f64) {
     let tmp = tempfile::tempdir().unwrap();
-    let s = settings(tmp.path(), cache);
+    let mut s = settings(tmp.path(), cache);
+    if let Some(mb) = warm_mb {
+        s.runtime.warm_memory_mb = mb;
+    }
     install_sized(&s.plugin_dir, kind, PLUGINS);
     let manager = PluginManager::new(s).unwrap();
     let before = rss_kb();
@@ -142,7 +174,8 @@ fn main() {
                 let (w, n) = cold(kind);
                 (w, n, 0.0, 0.0)
             }
-            _ => resident(kind, &cache),
+            "resident-small" => resident(kind, &cache, Some(SMALL_WARM_MB)),
+            _ => resident(kind, &cache, None),
         };
         println!("{wasm:.3} {native:.3} {loaded:.3} {anon:.3}");
         return;
@@ -153,21 +186,30 @@ fn main() {
     };
     println!("many_plugins: {PLUGINS} distinct ~10 KB plugins per runtime");
     println!(
-        "{:<6} {:>12} {:>12} {:>12} {:>16} {:>10} {:>12}",
-        "", "cold start s", "native s", "KiB loaded", "KiB called once", "anon KiB", "native KiB"
+        "{:<6} {:>12} {:>12} {:>12} {:>16} {:>10} {:>16} {:>12}",
+        "",
+        "cold start s",
+        "native s",
+        "KiB loaded",
+        "KiB called once",
+        "anon KiB",
+        "KiB, warm 4 MiB",
+        "native KiB"
     );
     for kind in KINDS {
         let (c, cn, ..) = child("cold", kind);
         child("resident", kind); // fills the compile cache: the figure is a warm start
         let (r, rn, l, a) = child("resident", kind);
+        let (small, ..) = child("resident-small", kind);
         println!(
-            "{:<6} {:>12.2} {:>12.3} {:>12.0} {:>16.0} {:>10.0} {:>12.0}",
+            "{:<6} {:>12.2} {:>12.3} {:>12.0} {:>16.0} {:>10.0} {:>16.0} {:>12.0}",
             kind.as_str(),
             c,
             cn,
             l,
             r,
             a,
+            small,
             rn
         );
     }

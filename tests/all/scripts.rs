@@ -6,6 +6,7 @@ use crate::support::{Harness, script_manifest};
 use raisfast::host_api::bindings::raisfast::plugin::types::RouteRequest;
 use raisfast::runtime::{CallError, CallErrorKind};
 use serde_json::{Value, json};
+use std::path::Path;
 
 fn products(h: &Harness) {
     h.sql(
@@ -496,12 +497,14 @@ const SHARED: [(&str, &str, &str); 3] = [
     ),
 ];
 
-#[test]
-fn plugins_sharing_their_engines_code_share_no_state() {
-    let cache = tempfile::tempdir().unwrap();
-    let cache_dir = cache.path().to_path_buf();
+/// Six plugins (two per runtime) in a harness with its own compile cache.
+fn shared_harness(cache: &Path, warm_memory_mb: u32) -> Harness {
+    let cache_dir = cache.to_path_buf();
     let h = Harness::with(
-        |s| s.runtime.cache_dir = Some(cache_dir),
+        |s| {
+            s.runtime.cache_dir = Some(cache_dir);
+            s.runtime.warm_memory_mb = warm_memory_mb;
+        },
         Default::default(),
     );
     for (runtime, entry, source) in SHARED {
@@ -515,50 +518,107 @@ fn plugins_sharing_their_engines_code_share_no_state() {
         }
     }
     h.load_ok();
-    // Calls interleaved between the two plugins of a runtime: each sees only
-    // its own top-level state, and nothing a call of the other one wrote.
+    h
+}
+
+/// Calls interleaved between the two plugins of each runtime: each sees only
+/// its own top-level state, and nothing a call of the other one wrote.
+fn assert_interleaved_calls_see_their_own_state(h: &Harness) {
     for _ in 0..3 {
         for (runtime, ..) in SHARED {
             for who in ["a", "b"] {
                 let id = format!("shared.{runtime}.{who}");
                 let seen = h.hook(&id, "who", json!({})).unwrap().unwrap();
                 assert_eq!(seen[0], who, "{id} sees its own top-level state: {seen}");
-                match runtime {
-                    "js" => assert_eq!(
+                let absent = if runtime == "js" { "undefined" } else { "nil" };
+                if runtime != "rhai" {
+                    assert_eq!(
                         seen,
                         json!([
                             who,
-                            if who == "a" { "string" } else { "undefined" },
-                            if who == "b" { "string" } else { "undefined" },
-                            "undefined"
+                            if who == "a" { "string" } else { absent },
+                            if who == "b" { "string" } else { absent },
+                            absent
                         ]),
                         "{id} sees nothing of the other plugin, nor of its own earlier call"
-                    ),
-                    "lua" => assert_eq!(
-                        seen,
-                        json!([
-                            who,
-                            if who == "a" { "string" } else { "nil" },
-                            if who == "b" { "string" } else { "nil" },
-                            "nil"
-                        ]),
-                        "{id} sees nothing of the other plugin, nor of its own earlier call"
-                    ),
-                    _ => {}
+                    );
                 }
             }
         }
     }
+}
+
+#[test]
+fn plugins_sharing_their_engines_code_share_no_state() {
+    let cache = tempfile::tempdir().unwrap();
+    let h = shared_harness(cache.path(), 256);
+    assert_interleaved_calls_see_their_own_state(&h);
     // One compiled engine per runtime: six plugins, three compiled
-    // components in the cache (the rest are data-only state modules).
+    // components in the cache (the rest are core modules: state modules and
+    // the engines' initial states).
     let components: Vec<String> = std::fs::read_dir(cache.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".cwasm") && !n.ends_with(".state.cwasm"))
+        .filter(|n| {
+            n.ends_with(".cwasm") && !n.ends_with(".state.cwasm") && !n.ends_with(".module.cwasm")
+        })
         .collect();
     assert_eq!(
         components.len(),
         3,
         "one compiled engine per runtime: {components:?}"
+    );
+    let warm = h.manager.runtime().warm();
+    assert_eq!(warm.plugins, 6, "all fit in 256 MiB: {warm:?}");
+    assert_eq!(warm.relinks, 0, "{warm:?}");
+}
+
+/// With a warm budget too small for them, plugins are made cold and linked
+/// again by their next call: same answers, same isolation, memory bounded.
+#[test]
+fn plugins_made_cold_by_the_warm_budget_answer_as_before() {
+    let cache = tempfile::tempdir().unwrap();
+    let h = shared_harness(cache.path(), 1);
+    let loaded = h.manager.runtime().warm();
+    assert!(
+        loaded.plugins < 6 && loaded.plugins >= 1,
+        "1 MiB keeps few of six plugins warm: {loaded:?}"
+    );
+    assert_interleaved_calls_see_their_own_state(&h);
+    let warm = h.manager.runtime().warm();
+    assert!(warm.plugins <= 2, "the budget holds: {warm:?}");
+    assert!(
+        warm.bytes <= warm.budget || warm.plugins == 1,
+        "past the budget only with the one plugin just called: {warm:?}"
+    );
+    assert!(
+        warm.relinks >= 17,
+        "each of 18 calls but the first found its plugin cold: {warm:?}"
+    );
+    // A cold plugin whose compiled state left the compile cache is compiled
+    // again from its snapshot.
+    for e in std::fs::read_dir(cache.path()).unwrap() {
+        let path = e.unwrap().path();
+        if path.to_string_lossy().ends_with(".state.cwasm") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    assert_interleaved_calls_see_their_own_state(&h);
+    // Without its snapshot either, the call fails naming the plugin.
+    std::fs::remove_dir_all(cache.path().join("snapshots")).unwrap();
+    for e in std::fs::read_dir(cache.path()).unwrap() {
+        let path = e.unwrap().path();
+        if path.to_string_lossy().ends_with(".state.cwasm") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let err = h
+        .hook("shared.js.a", "who", json!({}))
+        .unwrap_err()
+        .error
+        .to_string();
+    assert!(
+        err.contains("shared.js.a") && err.contains("snapshot"),
+        "{err}"
     );
 }

@@ -10,6 +10,7 @@ use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
 /// A directory of `.cwasm` files.
+#[derive(Clone)]
 pub struct CompileCache {
     dir: PathBuf,
     engine_key: String,
@@ -27,8 +28,8 @@ impl CompileCache {
         }
     }
 
-    /// `<sha256>-<engine>.cwasm` for a component, `.state.cwasm` for a core
-    /// module (a script plugin's state).
+    /// `<sha256>-<engine>.cwasm` for a component, `.module.cwasm` for a core
+    /// module.
     fn path_for(&self, wasm: &[u8], ext: &str) -> PathBuf {
         let digest = Sha256::digest(wasm);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -68,11 +69,36 @@ impl CompileCache {
         )
     }
 
-    /// The compiled core module (a script plugin's state), likewise.
+    /// The compiled core module (an engine's initial state), likewise.
     pub fn load_or_compile_module(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
         self.load_or_compile_as(
-            &self.path_for(wasm, "state.cwasm"),
+            &self.path_for(wasm, "module.cwasm"),
             || engine.precompile_module(wasm),
+            // SAFETY: as for components.
+            |path| unsafe { Module::deserialize_file(engine, path) },
+            // SAFETY: produced just now by this engine.
+            |bytes| unsafe { Module::deserialize(engine, bytes) },
+        )
+    }
+
+    /// Where the compiled state module of the snapshot named `key` is kept.
+    pub fn state_path(&self, key: &str) -> PathBuf {
+        self.dir
+            .join(format!("{key}-{}.state.cwasm", self.engine_key))
+    }
+
+    /// The compiled state module of the snapshot named `key`, or compiled now
+    /// from what `wasm` returns: a warm start maps the file and reads none of
+    /// the snapshot's bytes.
+    pub fn load_or_compile_state<'a>(
+        &self,
+        engine: &Engine,
+        key: &str,
+        wasm: impl FnOnce() -> wasmtime::Result<std::borrow::Cow<'a, [u8]>>,
+    ) -> wasmtime::Result<Module> {
+        self.load_or_compile_as(
+            &self.state_path(key),
+            || engine.precompile_module(&wasm()?),
             // SAFETY: as for components.
             |path| unsafe { Module::deserialize_file(engine, path) },
             // SAFETY: produced just now by this engine.

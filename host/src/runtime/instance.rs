@@ -14,8 +14,9 @@
 use super::error::{CallError, CallErrorKind, CallFailure, Preempted};
 use super::metrics::{Counted, Metrics};
 use super::state::HostState;
+use super::warm::Link;
+use crate::host_api::bindings::Plugin;
 use crate::host_api::bindings::raisfast::plugin::types::{RouteRequest, RouteResponse};
-use crate::host_api::bindings::{Plugin, PluginPre};
 use crate::host_api::{CallState, EmittedEvent, HostError, LogLine, PluginContext};
 use crate::toolchain::typescript::SourceMaps;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -94,7 +95,7 @@ struct Live {
 /// A plugin ready to be called.
 pub struct LoadedPlugin {
     ctx: Arc<PluginContext>,
-    pre: PluginPre<HostState>,
+    link: Link,
     engine: Engine,
     limits: Limits,
     slots: Vec<Mutex<Option<Live>>>,
@@ -109,7 +110,7 @@ pub struct LoadedPlugin {
 impl LoadedPlugin {
     pub(crate) fn new(
         ctx: Arc<PluginContext>,
-        pre: PluginPre<HostState>,
+        link: Link,
         engine: Engine,
         limits: Limits,
         policy: InstancePolicy,
@@ -120,7 +121,7 @@ impl LoadedPlugin {
         };
         LoadedPlugin {
             ctx,
-            pre,
+            link,
             engine,
             limits,
             slots: (0..n).map(|_| Mutex::new(None)).collect(),
@@ -166,6 +167,12 @@ impl LoadedPlugin {
     /// What the host API knows of the plugin.
     pub fn context(&self) -> &Arc<PluginContext> {
         &self.ctx
+    }
+
+    /// Whether it is linked now (a script plugin made cold to stay within
+    /// `[runtime] warm_memory_mb` is linked again by its next call).
+    pub fn is_warm(&self) -> bool {
+        self.link.is_warm()
     }
 
     /// Its limits.
@@ -217,14 +224,13 @@ impl LoadedPlugin {
         // Instantiation (a component's start functions) gets the call's limits.
         store.data_mut().call = CallState::new("<instantiate>", self.limits.timeout, 0);
         store.set_epoch_deadline(1);
-        let plugin = self.pre.instantiate(&mut store).map_err(|e| {
-            CallError::before_call(
-                &self.ctx.id,
-                CallErrorKind::Instantiate {
-                    message: format!("{e:#}"),
-                },
-            )
-        })?;
+        let failed = |message: String| {
+            CallError::before_call(&self.ctx.id, CallErrorKind::Instantiate { message })
+        };
+        let pre = self.link.pre().map_err(|e| failed(e.to_string()))?;
+        let plugin = pre
+            .instantiate(&mut store)
+            .map_err(|e| failed(format!("{e:#}")))?;
         Ok(Live {
             store,
             plugin,

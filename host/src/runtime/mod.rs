@@ -18,6 +18,7 @@ mod shared;
 mod snapshot;
 mod split;
 mod state;
+mod warm;
 mod wasi;
 
 pub use error::{CallError, CallErrorKind, CallFailure, LoadError};
@@ -25,6 +26,7 @@ pub use instance::{CallOutcome, InstancePolicy, Limits, LoadedPlugin, MAX_RESULT
 pub use metrics::{HandlerMetrics, Metrics};
 pub use snapshot::{MAX_SOURCE_FILE, MAX_SOURCE_TOTAL, Snapshot, SourceError, collect_sources};
 pub use state::HostState;
+pub use warm::WarmStats;
 
 use crate::host_api::bindings::PluginPre;
 use crate::host_api::{self, PluginContext};
@@ -37,7 +39,7 @@ use wasmtime::component::{Component, Linker};
 /// The engine, the linker and the compile cache.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<HostState>,
+    linker: Arc<Linker<HostState>>,
     cache: Option<cache::CompileCache>,
     cache_dir: Option<PathBuf>,
     pooling: bool,
@@ -45,6 +47,7 @@ pub struct Runtime {
     max_timeout_ms: u64,
     epoch_tick_ms: u64,
     shared: shared::SharedEngines,
+    warm: Arc<warm::WarmSet>,
 }
 
 impl Runtime {
@@ -70,7 +73,7 @@ impl Runtime {
             .map(|d| cache::CompileCache::new(d, &engine));
         Ok(Runtime {
             engine,
-            linker,
+            linker: Arc::new(linker),
             cache,
             cache_dir,
             pooling,
@@ -78,12 +81,18 @@ impl Runtime {
             max_timeout_ms: rs.max_timeout_ms,
             epoch_tick_ms: rs.epoch_tick_ms,
             shared: shared::SharedEngines::default(),
+            warm: warm::WarmSet::new(u64::from(rs.warm_memory_mb) * 1024 * 1024),
         })
     }
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The script plugins kept warm now, within `[runtime] warm_memory_mb`.
+    pub fn warm(&self) -> WarmStats {
+        self.warm.stats()
     }
 
     /// Whether the pooling allocator is in use (else on-demand allocation).
@@ -161,7 +170,7 @@ impl Runtime {
         })?;
         Ok(LoadedPlugin::new(
             ctx,
-            pre,
+            warm::Link::Fixed(pre),
             self.engine.clone(),
             limits,
             policy,

@@ -35,9 +35,14 @@ const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A loaded-and-snapshotted script plugin.
 pub struct Snapshot {
-    /// Its state: a data-only core module (memory image and globals) that
-    /// its runtime's shared engine imports (see [`super::split`]).
-    pub state: Vec<u8>,
+    /// Names the snapshot: its engine, its source files and its
+    /// configuration. Its compiled state is cached under this name.
+    pub key: String,
+    /// Its state, a data-only core module (memory image and globals) that
+    /// its runtime's shared engine imports (see [`super::split`]), when it
+    /// was just taken; a snapshot found in the cache is read only if its
+    /// compiled state is missing.
+    pub state: Option<Vec<u8>>,
     /// The handlers the plugin exports.
     pub handlers: Vec<String>,
 }
@@ -192,16 +197,22 @@ impl Runtime {
             message,
         };
         let key = cache_key(kind, entry, files, &ctx.config);
-        let cached = self.snapshot_dir().map(|d| d.join(format!("{key}.state")));
+        let cached = self.snapshot_file(&key);
         if let Some(path) = &cached
-            && let Some(s) = read_cached(path)
+            && let Some(handlers) = read_cached(path)
         {
-            return Ok(s);
+            return Ok(Snapshot {
+                key,
+                state: None,
+                handlers,
+            });
         }
-        let shared = self.shared_engine(kind).map_err(fail)?;
-        let parts = self.snapshot_parts(&shared).map_err(fail)?;
+        let shared = self.shared_engine(kind).map_err(|e| fail(e.to_string()))?;
+        let parts = self
+            .snapshot_parts(&shared)
+            .map_err(|e| fail(e.to_string()))?;
         let pre = self
-            .link_state(&shared, &parts.initial_state)
+            .link_initial(&shared, &parts)
             .map_err(|e| fail(format!("linking the engine: {e:#}")))?;
         let mut store = Store::new(
             self.engine(),
@@ -262,15 +273,20 @@ impl Runtime {
         .map_err(|e| fail(format!("taking the snapshot: {e:#}")))?;
         let state = split::state_of(&whole, parts.main_module)
             .map_err(|e| fail(format!("taking the snapshot: {e}")))?;
-        let snapshot = Snapshot { state, handlers };
         if let Some(path) = &cached {
-            write_cached(path, &snapshot);
+            write_cached(path, &state, &handlers);
         }
-        Ok(snapshot)
+        Ok(Snapshot {
+            key,
+            state: Some(state),
+            handlers,
+        })
     }
 
-    fn snapshot_dir(&self) -> Option<PathBuf> {
-        self.cache_dir.as_ref().map(|d| d.join("snapshots"))
+    /// Where the snapshot named `key` is kept, with the compile cache.
+    pub(super) fn snapshot_file(&self, key: &str) -> Option<PathBuf> {
+        let dir = self.cache_dir.as_ref()?.join("snapshots");
+        Some(dir.join(format!("{key}.state")))
     }
 }
 
@@ -295,21 +311,22 @@ fn cache_key(
     format!("{}-{hex}", kind.as_str())
 }
 
-fn read_cached(path: &Path) -> Option<Snapshot> {
-    let state = std::fs::read(path).ok()?;
+/// The handlers of the snapshot cached at `path`, if it is there (its
+/// state is left on disk until needed).
+fn read_cached(path: &Path) -> Option<Vec<String>> {
+    if !path.is_file() {
+        return None;
+    }
     let handlers = std::fs::read_to_string(path.with_extension("handlers")).ok()?;
-    Some(Snapshot {
-        state,
-        handlers: handlers.lines().map(str::to_string).collect(),
-    })
+    Some(handlers.lines().map(str::to_string).collect())
 }
 
-fn write_cached(path: &Path, s: &Snapshot) {
+fn write_cached(path: &Path, state: &[u8], handlers: &[String]) {
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
         let tmp = super::cache::temp_path(path);
-        std::fs::write(path.with_extension("handlers"), s.handlers.join("\n"))?;
-        std::fs::write(&tmp, &s.state)?;
+        std::fs::write(path.with_extension("handlers"), handlers.join("\n"))?;
+        std::fs::write(&tmp, state)?;
         std::fs::rename(&tmp, path)
     };
     if let Err(e) = write() {

@@ -231,9 +231,12 @@ pub async fn metrics(req: &Request, state: poem::web::Data<&Arc<AppState>>) -> R
             );
         }
     }
+    let telemetry = &state.manager.services().telemetry;
+    let warm = state.manager.runtime().warm();
+    telemetry.warm(warm.plugins, warm.bytes, warm.budget, warm.relinks);
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.manager.services().telemetry.render())
+        .body(telemetry.render())
 }
 
 /// Compares two secrets in time that does not depend on where they differ.

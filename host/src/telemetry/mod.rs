@@ -15,6 +15,10 @@
 //! | `raisfast_plugin_call_duration_seconds` | histogram | `plugin`, `handler` |
 //! | `raisfast_plugin_denials_total` | counter | `plugin`, `capability` (`db`, `http`, `vfs`, `kv`, `config`, `events`) |
 //! | `raisfast_plugin_instances_live` | gauge | `plugin` |
+//! | `raisfast_plugins_warm` | gauge | |
+//! | `raisfast_plugins_warm_bytes` | gauge | |
+//! | `raisfast_plugins_warm_budget_bytes` | gauge | |
+//! | `raisfast_plugin_relinks_total` | counter | |
 //! | `raisfast_http_requests_total` | counter | `route`, `status` |
 //! | `raisfast_http_request_duration_seconds` | histogram | `route` |
 //!
@@ -41,6 +45,10 @@ const CALLS: &str = "raisfast_plugin_calls_total";
 const CALL_SECONDS: &str = "raisfast_plugin_call_duration_seconds";
 const DENIALS: &str = "raisfast_plugin_denials_total";
 const INSTANCES: &str = "raisfast_plugin_instances_live";
+const WARM: &str = "raisfast_plugins_warm";
+const WARM_BYTES: &str = "raisfast_plugins_warm_bytes";
+const WARM_BUDGET: &str = "raisfast_plugins_warm_budget_bytes";
+const RELINKS: &str = "raisfast_plugin_relinks_total";
 const REQUESTS: &str = "raisfast_http_requests_total";
 const REQUEST_SECONDS: &str = "raisfast_http_request_duration_seconds";
 
@@ -148,6 +156,25 @@ impl Telemetry {
             Some(Unit::Seconds),
             "Duration of HTTP requests, by route template.".into(),
         );
+        describe(
+            RELINKS,
+            None,
+            "Calls that linked a cold script plugin again (see warm_memory_mb).",
+        );
+        let gauge = |name: &'static str, unit: Option<Unit>, help: &'static str| {
+            recorder.describe_gauge(name.into(), unit, help.into());
+        };
+        gauge(WARM, None, "Script plugins linked now, kept warm.");
+        gauge(
+            WARM_BYTES,
+            Some(Unit::Bytes),
+            "Compiled state of the script plugins kept warm.",
+        );
+        gauge(
+            WARM_BUDGET,
+            Some(Unit::Bytes),
+            "[runtime] warm_memory_mb: the most the warm plugins may count.",
+        );
         recorder.describe_gauge(
             INSTANCES.into(),
             None,
@@ -197,6 +224,17 @@ impl Telemetry {
     pub fn instances(&self, plugin: &str) -> metrics::Gauge {
         self.recorder
             .register_gauge(&key(INSTANCES, &[("plugin", plugin)]), &META)
+    }
+
+    /// Records what the warm set holds (read when the metrics are rendered).
+    pub fn warm(&self, plugins: usize, bytes: u64, budget: u64, relinks: u64) {
+        let gauge = |name| self.recorder.register_gauge(&key(name, &[]), &META);
+        gauge(WARM).set(plugins as f64);
+        gauge(WARM_BYTES).set(bytes as f64);
+        gauge(WARM_BUDGET).set(budget as f64);
+        self.recorder
+            .register_counter(&key(RELINKS, &[]), &META)
+            .absolute(relinks);
     }
 
     /// Records one HTTP request answered on `route` (a path template).
