@@ -568,9 +568,60 @@ fn plugins_sharing_their_engines_code_share_no_state() {
         3,
         "one compiled engine per runtime: {components:?}"
     );
+    // Called more than once, all six are protected and fit in 256 MiB.
     let warm = h.manager.runtime().warm();
-    assert_eq!(warm.plugins, 6, "all fit in 256 MiB: {warm:?}");
-    assert_eq!(warm.relinks, 0, "{warm:?}");
+    assert_eq!((warm.plugins, warm.protected), (6, 6), "{warm:?}");
+}
+
+/// Plugins loaded or called once stay on probation, a small share of the
+/// warm budget, and are the first made cold; a second call protects a
+/// plugin: a burst of one-off calls does not push out the plugins called
+/// all the time.
+#[test]
+fn plugins_called_once_do_not_push_out_the_plugins_called_often() {
+    let cache = tempfile::tempdir().unwrap();
+    // 64 MiB: 1 MiB on probation, less than one JS or Rhai plugin counts.
+    let h = shared_harness(cache.path(), 64);
+    let loaded = h.manager.runtime().warm();
+    assert!(loaded.plugins <= 2 && loaded.protected == 0, "{loaded:?}");
+    for _ in 0..2 {
+        let seen = h.hook("shared.js.a", "who", json!({})).unwrap().unwrap();
+        assert_eq!(seen[0], "a");
+    }
+    let hot = h.manager.runtime().warm();
+    assert_eq!(
+        hot.protected, 1,
+        "called twice, shared.js.a is protected: {hot:?}"
+    );
+    assert!(h.manager.plugin("shared.js.a").unwrap().is_warm());
+    // A burst of one-off calls of the five others.
+    for (runtime, ..) in SHARED {
+        for who in ["a", "b"] {
+            let id = format!("shared.{runtime}.{who}");
+            if id != "shared.js.a" {
+                assert_eq!(h.hook(&id, "who", json!({})).unwrap().unwrap()[0], who);
+            }
+        }
+    }
+    let after = h.manager.runtime().warm();
+    assert!(
+        h.manager.plugin("shared.js.a").unwrap().is_warm(),
+        "the hot plugin stayed warm through the burst: {after:?}"
+    );
+    assert!(
+        after.plugins <= 3 && after.protected == 1,
+        "the one-off calls left at most two plugins on probation: {after:?}"
+    );
+    let relinks = after.relinks;
+    assert_eq!(
+        h.hook("shared.js.a", "who", json!({})).unwrap().unwrap()[0],
+        "a"
+    );
+    assert_eq!(
+        h.manager.runtime().warm().relinks,
+        relinks,
+        "no relink for the hot plugin"
+    );
 }
 
 /// With a warm budget too small for them, plugins are made cold and linked

@@ -9,16 +9,22 @@
 //!
 //! [`WarmSet`] bounds it for the whole server: every warm plugin counts
 //! twice the size of its compiled state (the module's mapping of its image,
-//! and a pool slot's) against `[runtime] warm_memory_mb`. When a
-//! plugin becomes warm past the budget, the least recently called plugins
-//! are made **cold**: their link is dropped, and wasmtime then unmaps their
-//! image from every pool slot and releases those slots' pages. A cold
-//! plugin stays loaded (its manifest, routes, handlers, metrics); its next
-//! call links it again from the compile cache (a file mapping: nothing is
-//! compiled, nothing is re-run), runs on a slot without its pages (page
-//! faults), and makes it warm again. So resident memory follows the plugins
-//! called often, and a site with hundreds of plugins pays for the rest only
-//! their bookkeeping.
+//! and a pool slot's) against `[runtime] warm_memory_mb`. Past the budget,
+//! the least recently called plugins are made **cold**: their link is
+//! dropped, and wasmtime then unmaps their image from every pool slot and
+//! releases those slots' pages. A cold plugin stays loaded (its manifest,
+//! routes, handlers, metrics); its next call links it again from the
+//! compile cache (a file mapping: nothing is compiled, nothing re-run), runs
+//! on a slot without its pages (page faults), and makes it warm again.
+//!
+//! The set is a segmented LRU, as caches protect their hot entries from a
+//! scan: a plugin loaded or called once is **on probation**, in a small
+//! share of the budget ([`PROBATION_SHARE`]); its second call makes it
+//! **protected**, and only protected plugins fill the rest. A burst of
+//! plugins called once each (a cron minute, an operator clicking through
+//! the console) then evicts only other plugins on probation, never the
+//! hooks called on every request; and a site with hundreds of rarely
+//! called plugins pays for them only their bookkeeping.
 //!
 //! Without the compile cache there is nothing to link a cold plugin again
 //! from, so every plugin stays warm ([`Link::Fixed`]).
@@ -29,6 +35,10 @@ use crate::host_api::bindings::PluginPre;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
+
+/// The share of the budget for plugins on probation: 1/64 (4 MiB of the
+/// default 256 MiB, two or three script plugins).
+pub const PROBATION_SHARE: u64 = 64;
 
 /// A plugin's link, and what it counts against the budget while warm.
 pub struct Linked {
@@ -75,15 +85,24 @@ pub struct Warm {
     linked: RwLock<Option<Linked>>,
     /// When it was last called, on the set's clock.
     last_used: AtomicU64,
+    /// Calls since it was loaded.
+    calls: AtomicU64,
     relink: Relink,
+}
+
+/// A warm plugin as the set counts it.
+struct Member {
+    warm: Weak<Warm>,
+    cost: u64,
+    protected: bool,
 }
 
 /// The plugins kept warm, and the budget they share.
 pub struct WarmSet {
     budget: u64,
+    probation: u64,
     clock: AtomicU64,
-    members: Mutex<Vec<Weak<Warm>>>,
-    bytes: AtomicU64,
+    members: Mutex<Vec<Member>>,
     relinks: AtomicU64,
 }
 
@@ -92,6 +111,8 @@ pub struct WarmSet {
 pub struct WarmStats {
     /// Plugins linked now.
     pub plugins: usize,
+    /// Of which called at least twice (protected).
+    pub protected: usize,
     /// Bytes they count against the budget.
     pub bytes: u64,
     /// The budget in bytes.
@@ -105,15 +126,15 @@ impl WarmSet {
     pub fn new(budget: u64) -> Arc<WarmSet> {
         Arc::new(WarmSet {
             budget,
+            probation: budget / PROBATION_SHARE,
             clock: AtomicU64::new(0),
             members: Mutex::new(Vec::new()),
-            bytes: AtomicU64::new(0),
             relinks: AtomicU64::new(0),
         })
     }
 
-    /// Adds a plugin, warm with `linked`, that `relink` links again after it
-    /// was made cold; others may be made cold to make room.
+    /// Adds a plugin, warm (on probation) with `linked`, that `relink` links
+    /// again after it was made cold; others may be made cold to make room.
     pub fn join(
         self: &Arc<Self>,
         linked: Linked,
@@ -124,18 +145,21 @@ impl WarmSet {
             set: Arc::clone(self),
             linked: RwLock::new(Some(linked)),
             last_used: AtomicU64::new(self.tick()),
+            calls: AtomicU64::new(0),
             relink: Box::new(relink),
         });
-        self.admit(&warm, cost);
+        self.admit(&warm, cost, false);
         warm
     }
 
     /// What the set holds now.
     pub fn stats(&self) -> WarmStats {
-        let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        let members = self.lock();
+        let live = || members.iter().filter(|m| m.warm.strong_count() > 0);
         WarmStats {
-            plugins: members.iter().filter(|w| w.strong_count() > 0).count(),
-            bytes: self.bytes.load(Ordering::Relaxed),
+            plugins: live().count(),
+            protected: live().filter(|m| m.protected).count(),
+            bytes: live().map(|m| m.cost).sum(),
             budget: self.budget,
             relinks: self.relinks.load(Ordering::Relaxed),
         }
@@ -145,34 +169,73 @@ impl WarmSet {
         self.clock.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Counts `member`, just linked, and makes the least recently called
-    /// other members cold until the set is within its budget again.
-    fn admit(&self, member: &Arc<Warm>, cost: u64) {
-        let mut cold = Vec::new();
-        {
-            let mut members = self.members.lock().unwrap_or_else(|p| p.into_inner());
-            members.push(Arc::downgrade(member));
-            let mut bytes = self.bytes.fetch_add(cost, Ordering::Relaxed) + cost;
-            while bytes > self.budget {
-                members.retain(|w| w.strong_count() > 0);
-                let victim = members
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, w)| w.upgrade().map(|m| (i, m)))
-                    .filter(|(_, m)| !Arc::ptr_eq(m, member))
-                    .min_by_key(|(_, m)| m.last_used.load(Ordering::Relaxed));
-                let Some((i, victim)) = victim else { break };
-                members.swap_remove(i);
-                let linked = lock_write(&victim.linked).take();
-                if let Some(l) = linked {
-                    bytes = self.bytes.fetch_sub(l.cost, Ordering::Relaxed) - l.cost;
-                    cold.push(l);
-                }
-            }
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Member>> {
+        self.members.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts `member`, just linked, and makes others cold until the set is
+    /// within its budget again.
+    fn admit(&self, member: &Arc<Warm>, cost: u64, protected: bool) {
+        let cold = {
+            let mut members = self.lock();
+            members.push(Member {
+                warm: Arc::downgrade(member),
+                cost,
+                protected,
+            });
+            self.evict(&mut members, member)
+        };
         // Dropping a link unmaps its image from the pool's slots: done
         // outside the lock.
         drop(cold);
+    }
+
+    /// Moves `member`, warm and called a second time, out of probation.
+    fn promote(&self, member: &Arc<Warm>) {
+        let cold = {
+            let mut members = self.lock();
+            let me = Arc::downgrade(member);
+            if let Some(m) = members.iter_mut().find(|m| m.warm.ptr_eq(&me)) {
+                m.protected = true;
+            }
+            self.evict(&mut members, member)
+        };
+        drop(cold);
+    }
+
+    /// Takes the links of the least recently called plugins (on probation
+    /// first) until probation and the whole set are within their shares;
+    /// `keep`, the plugin being called, stays.
+    fn evict(&self, members: &mut Vec<Member>, keep: &Arc<Warm>) -> Vec<Linked> {
+        members.retain(|m| m.warm.strong_count() > 0);
+        let keep = Arc::downgrade(keep);
+        let mut cold = Vec::new();
+        loop {
+            let on_probation: u64 = members
+                .iter()
+                .filter(|m| !m.protected)
+                .map(|m| m.cost)
+                .sum();
+            let total: u64 = members.iter().map(|m| m.cost).sum();
+            let protected_too = total > self.budget;
+            if on_probation <= self.probation && !protected_too {
+                return cold;
+            }
+            let lru = |protected: bool| {
+                members
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.protected == protected && !m.warm.ptr_eq(&keep))
+                    .filter_map(|(i, m)| m.warm.upgrade().map(|w| (i, w)))
+                    .min_by_key(|(_, w)| w.last_used.load(Ordering::Relaxed))
+            };
+            let victim = lru(false).or_else(|| if protected_too { lru(true) } else { None });
+            let Some((i, victim)) = victim else {
+                return cold;
+            };
+            members.swap_remove(i);
+            cold.extend(lock_write(&victim.linked).take());
+        }
     }
 }
 
@@ -180,8 +243,15 @@ impl Warm {
     /// The linked component, linked again first if the plugin was cold.
     fn pre(self: &Arc<Self>) -> Result<PluginPre<HostState>, LoadError> {
         self.last_used.store(self.set.tick(), Ordering::Relaxed);
-        if let Some(l) = &*lock_read(&self.linked) {
-            return Ok(l.pre.clone());
+        let calls = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        // The read lock is released before the set's lock is taken: eviction
+        // takes members' locks under the set's.
+        let warm = lock_read(&self.linked).as_ref().map(|l| l.pre.clone());
+        if let Some(pre) = warm {
+            if calls == 2 {
+                self.set.promote(self);
+            }
+            return Ok(pre);
         }
         let (pre, cost) = {
             let mut linked = lock_write(&self.linked);
@@ -194,19 +264,10 @@ impl Warm {
             out
         };
         self.set.relinks.fetch_add(1, Ordering::Relaxed);
-        // Counted with this member's lock released: `admit` takes other
+        // Counted with this member's lock released: eviction takes other
         // members' locks.
-        self.set.admit(self, cost);
+        self.set.admit(self, cost, calls >= 2);
         Ok(pre)
-    }
-}
-
-impl Drop for Warm {
-    fn drop(&mut self) {
-        let linked = self.linked.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Some(l) = linked.take() {
-            self.set.bytes.fetch_sub(l.cost, Ordering::Relaxed);
-        }
     }
 }
 
