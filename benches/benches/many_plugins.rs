@@ -49,11 +49,7 @@ fn mappings(when: &str) {
         if t.len() >= 5 && t[0].contains('-') && t[1].len() == 4 {
             let path = t.get(5).copied().unwrap_or("[anon]");
             name = if path.ends_with(".state.cwasm") {
-                if t[2] == "00000000" {
-                    "*.state.cwasm (module)".into()
-                } else {
-                    "*.state.cwasm (slot image)".into()
-                }
+                "*.state.cwasm (plugins)".into()
             } else if path.ends_with(".cwasm") {
                 "*.cwasm (engines)".into()
             } else {
@@ -61,24 +57,6 @@ fn mappings(when: &str) {
             };
         } else if t[0] == "Rss:" {
             *by.entry(name.clone()).or_default() += t[1].parse::<u64>().unwrap();
-        }
-    }
-    if std::env::var_os("MANY_PLUGINS_VMAS").is_some() {
-        let mut cur = String::new();
-        for line in smaps.lines() {
-            let t: Vec<&str> = line.split_whitespace().collect();
-            if t.len() >= 5 && t[0].contains('-') && t[1].len() == 4 {
-                cur = if t.get(5).is_some_and(|p| p.ends_with(".state.cwasm")) {
-                    format!("{} {} {}", t[0], t[1], t[2])
-                } else {
-                    String::new()
-                };
-            } else if !cur.is_empty() && (t[0] == "Rss:" || t[0] == "Anonymous:") {
-                cur.push_str(&format!(" {}{}", t[0], t[1]));
-                if t[0] == "Anonymous:" {
-                    eprintln!("  {cur}");
-                }
-            }
         }
     }
     let mut v: Vec<_> = by.into_iter().filter(|(_, k)| *k >= 512).collect();

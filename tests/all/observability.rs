@@ -129,6 +129,23 @@ fn metrics_count_calls_denials_and_requests_by_bounded_labels() {
         Some(0.0),
         "{page}"
     );
+    // The plugin, called four times, is warm and protected within the
+    // default budget; nothing had to be linked again.
+    assert_eq!(sample(&page, "raisfast_plugins_warm"), Some(1.0), "{page}");
+    assert_eq!(
+        sample(&page, "raisfast_plugins_warm_budget_bytes"),
+        Some(256.0 * 1024.0 * 1024.0),
+        "{page}"
+    );
+    assert!(
+        sample(&page, "raisfast_plugins_warm_bytes").is_some_and(|b| b > 0.0),
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "raisfast_plugin_relinks_total"),
+        Some(0.0),
+        "{page}"
+    );
     // No raw path became a label.
     assert!(
         !page.contains("no-such-id") && !page.contains("wp-login"),

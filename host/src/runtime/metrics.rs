@@ -33,6 +33,7 @@ impl Drop for Counted {
     }
 }
 
+/// Calls per handler whose latencies the percentiles are taken over.
 const WINDOW: usize = 1024;
 
 /// Counters of one loaded plugin.
@@ -66,6 +67,23 @@ struct Window {
     series: Option<CallSeries>,
 }
 
+impl Window {
+    /// Counts one call and keeps its latency, the oldest dropped past
+    /// [`WINDOW`].
+    fn record(&mut self, elapsed: Duration, denials: u32, error: Option<&CallError>) {
+        self.calls += 1;
+        self.denials += u64::from(denials);
+        if let Some(e) = error {
+            self.errors += 1;
+            self.timeouts += u64::from(e.is_timeout());
+        }
+        if self.latencies_us.len() == WINDOW {
+            self.latencies_us.pop_front();
+        }
+        self.latencies_us.push_back(elapsed.as_micros() as u64);
+    }
+}
+
 /// Metrics of one handler, as the admin API shows them.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct HandlerMetrics {
@@ -84,7 +102,8 @@ pub struct HandlerMetrics {
 }
 
 impl Metrics {
-    /// Records one call of `handler`.
+    /// Records one call of `handler` in the plugin's totals and the
+    /// handler's window (what the admin API shows).
     pub fn record(
         &self,
         handler: &str,
@@ -92,60 +111,12 @@ impl Metrics {
         denials: u32,
         error: Option<&CallError>,
     ) {
-        self.count(denials, error);
-        let mut handlers = self.handlers.lock().expect("metrics lock");
-        self.window(&mut handlers, handler, |w| {
-            w.record(elapsed, denials, error)
-        });
-    }
-}
-
-impl Metrics {
-    /// The plugin's totals.
-    fn count(&self, denials: u32, error: Option<&CallError>) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.denials
-            .fetch_add(u64::from(denials), Ordering::Relaxed);
-        if let Some(e) = error {
-            self.errors.fetch_add(1, Ordering::Relaxed);
-            if e.is_timeout() {
-                self.timeouts.fetch_add(1, Ordering::Relaxed);
-            }
-            *self.last_error.lock().expect("metrics lock") = Some(e.to_string());
-        }
-    }
-}
-
-impl Window {
-    fn record(&mut self, elapsed: Duration, denials: u32, error: Option<&CallError>) {
-        self.calls += 1;
-        self.denials += u64::from(denials);
-        if let Some(e) = error {
-            self.errors += 1;
-            self.timeouts += u64::from(e.is_timeout());
-        }
-        if self.latencies_us.len() == WINDOW {
-            self.latencies_us.pop_front();
-        }
-        self.latencies_us.push_back(elapsed.as_micros() as u64);
-    }
-}
-
-impl Metrics {
-    /// Runs `f` on `handler`'s window (created on its first call, without
-    /// allocating on later ones).
-    fn window<R>(
-        &self,
-        handlers: &mut BTreeMap<String, Window>,
-        handler: &str,
-        f: impl FnOnce(&mut Window) -> R,
-    ) -> R {
-        if let Some(w) = handlers.get_mut(handler) {
-            return f(w);
-        }
-        f(handlers.entry(handler.to_string()).or_default())
+        self.record_with(handler, elapsed, denials, error, |_| {});
     }
 
+    /// Records one call as [`Metrics::record`] does, and in the server's
+    /// telemetry: the handler's Prometheus series (registered on its first
+    /// call) and, for a failure, a line in the plugin's recent logs.
     pub(super) fn observe(
         &self,
         ctx: &PluginContext,
@@ -160,19 +131,46 @@ impl Metrics {
             Some(e) if e.is_timeout() => Outcome::Timeout,
             Some(_) => Outcome::Error,
         };
-        self.count(denials, error);
-        let mut handlers = self.handlers.lock().expect("metrics lock");
-        self.window(&mut handlers, handler, |w| {
-            w.record(elapsed, denials, error);
+        self.record_with(handler, elapsed, denials, error, |w| {
             w.series
                 .get_or_insert_with(|| telemetry.call_series(&ctx.id, handler))
                 .record(outcome, elapsed)
         });
-        drop(handlers);
         if let Some(e) = error {
             telemetry
                 .logs
                 .push(&ctx.id, "error", handler, &e.to_string());
+        }
+    }
+
+    /// Counts the call in the totals and in `handler`'s window (created on
+    /// its first call, without allocating on later ones), then runs `also`
+    /// on that window under the same lock.
+    fn record_with(
+        &self,
+        handler: &str,
+        elapsed: Duration,
+        denials: u32,
+        error: Option<&CallError>,
+        also: impl FnOnce(&mut Window),
+    ) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.denials
+            .fetch_add(u64::from(denials), Ordering::Relaxed);
+        if let Some(e) = error {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            if e.is_timeout() {
+                self.timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+            *self.last_error.lock().expect("metrics lock") = Some(e.to_string());
+        }
+        let mut handlers = self.handlers.lock().expect("metrics lock");
+        if !handlers.contains_key(handler) {
+            handlers.insert(handler.to_string(), Window::default());
+        }
+        if let Some(w) = handlers.get_mut(handler) {
+            w.record(elapsed, denials, error);
+            also(w);
         }
     }
 

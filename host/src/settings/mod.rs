@@ -135,15 +135,14 @@ pub struct RuntimeSettings {
     /// that touch more memory per call and holds more resident memory per
     /// warm slot; 0 unmaps everything (the lowest memory, the slowest).
     pub keep_resident_kb: u32,
-    /// Mebibytes of memory the pool may keep resident in unused warm slots,
-    /// across all plugins (pooling allocator only). A warm slot keeps the
-    /// last plugin it ran mapped, and up to `keep_resident_kb` of its pages,
-    /// so that plugin's next call starts without page faults. The budget
-    /// allows `warm_memory_mb * 1024 / keep_resident_kb` such slots; beyond
-    /// them, the least recently used plugins' slots are reused, so memory
-    /// follows the number of plugins called often, not the number loaded.
-    /// Higher keeps more plugins warm (faster fan-out to many plugins);
-    /// lower holds less memory.
+    /// Mebibytes the server may keep resident to make plugins' next calls
+    /// fast, all plugins together. Unused pool slots stay warm (the last
+    /// plugin they ran mapped, its pages restored) at about 1 MiB each, and
+    /// script plugins stay linked (their compiled state mapped) at twice its
+    /// size each, in a segmented LRU (`runtime::warm`): the least recently
+    /// called are made cold and linked again from the compile cache by their
+    /// next call. Higher keeps more plugins warm (faster fan-out to many
+    /// plugins); lower holds less memory.
     pub warm_memory_mb: u32,
     /// Threads that compile and snapshot plugins at start-up (0: one per
     /// core). Fewer leave more of the machine to whatever else is starting.

@@ -24,12 +24,13 @@
 //! writes over a plugin's memory.
 
 mod module;
+mod sections;
 
 use module::STATE_MODULE;
-use std::ops::Range;
+use sections::{Section, module_ranges, refers_to_modules, sections, to_usize};
 use wasm_encoder::reencode::{Reencode, ReencodeComponent, RoundtripReencoder};
 use wasm_encoder::{ComponentSectionId, ComponentTypeRef, ModuleArg, RawSection};
-use wasmparser::{Parser, Payload};
+use wasmparser::Payload;
 
 /// The component-level import through which the engine part receives a
 /// plugin's state module.
@@ -63,62 +64,6 @@ pub struct Split {
     pub initial_state: Vec<u8>,
     /// Index of the main core module among the component's modules.
     pub main_module: usize,
-}
-
-/// One top-level section of a component: its id and byte range.
-struct Section<'a> {
-    payload: Payload<'a>,
-    raw: Option<(u8, Range<usize>)>,
-}
-
-/// The top-level sections of a component (nested modules are one section).
-fn sections(bytes: &[u8]) -> Result<Vec<Section<'_>>, SplitError> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let payload = payload?;
-        if depth > 0 {
-            match &payload {
-                Payload::End(_) => depth -= 1,
-                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-                // Nested components are copied as they are: none may name
-                // an outer core module, whose index may move.
-                Payload::ComponentAliasSection(r) => {
-                    for alias in r.clone() {
-                        if let wasmparser::ComponentAlias::Outer {
-                            kind: wasmparser::ComponentOuterAliasKind::CoreModule,
-                            ..
-                        } = alias?
-                        {
-                            return Err(SplitError::Unsupported("an outer alias of a module"));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
-        let raw = match &payload {
-            Payload::ModuleSection { .. } => {
-                depth += 1;
-                None
-            }
-            Payload::ComponentSection {
-                unchecked_range, ..
-            } => {
-                depth += 1;
-                Some((
-                    ComponentSectionId::Component as u8,
-                    to_usize(unchecked_range),
-                ))
-            }
-            p => p
-                .as_section()
-                .map(|(id, r)| (id, r.start as usize..r.end as usize)),
-        };
-        out.push(Section { payload, raw });
-    }
-    Ok(out)
 }
 
 /// Where the state is inserted: before the main module's instantiation.
@@ -343,47 +288,6 @@ fn insert_state(
     instance.instantiate(ins.module, Vec::<(&str, ModuleArg)>::new());
     out.section(&instance);
     Ok(())
-}
-
-fn refers_to_modules(payload: &Payload<'_>) -> Result<bool, SplitError> {
-    let module = wasmparser::ComponentExternalKind::Module;
-    Ok(match payload {
-        Payload::ComponentExportSection(r) => {
-            let mut any = false;
-            for e in r.clone() {
-                any |= e?.kind == module;
-            }
-            any
-        }
-        Payload::ComponentInstanceSection(r) => {
-            let mut any = false;
-            for i in r.clone() {
-                any |= match i? {
-                    wasmparser::ComponentInstance::Instantiate { args, .. } => {
-                        args.iter().any(|a| a.kind == module)
-                    }
-                    wasmparser::ComponentInstance::FromExports(e) => {
-                        e.iter().any(|e| e.kind == module)
-                    }
-                };
-            }
-            any
-        }
-        _ => false,
-    })
-}
-
-fn to_usize(r: &Range<u64>) -> Range<usize> {
-    r.start as usize..r.end as usize
-}
-
-fn module_ranges<'a>(secs: &'a [Section<'_>]) -> impl Iterator<Item = Range<usize>> + 'a {
-    secs.iter().filter_map(|s| match &s.payload {
-        Payload::ModuleSection {
-            unchecked_range, ..
-        } => Some(to_usize(unchecked_range)),
-        _ => None,
-    })
 }
 
 /// A plugin's state module, read from its snapshot (the whole component
