@@ -366,3 +366,75 @@ fn traces_go_to_an_otlp_collector_request_then_plugin_call_then_host_call() {
     assert_eq!(service["value"]["stringValue"], "raisfast");
     drop(server);
 }
+
+#[test]
+fn plugins_beyond_the_warm_budget_answer_and_show_as_relinks() {
+    // Five JS plugins, each a megabyte or two of compiled state, in a 4 MiB
+    // budget: they cannot all stay warm, so calls in rotation make some cold
+    // and link them again, and each still answers from its own snapshot.
+    let tmp = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (0..5).map(|i| format!("test.warm{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let manifest = format!(
+            "[plugin]\nid = \"{id}\"\nname = \"Warm {i}\"\nversion = \"0.1.0\"\nruntime = \"js\"\n\n\
+             [[routes]]\nmethod = \"GET\"\npath = \"/who\"\nhandler = \"who\"\nauth = \"public\"\n"
+        );
+        // Computed once, when the snapshot is taken: a relinked plugin must
+        // find it in its image.
+        let source = format!(
+            "const table = Array.from({{ length: 50 }}, (_, k) => 'p{i}-' + k);\n\
+             export function who(req) {{ return table[49]; }}\n"
+        );
+        plugin(
+            tmp.path(),
+            &format!("warm{i}"),
+            &manifest,
+            &[("main.js", &source)],
+        );
+    }
+    let server = Server::start_with(
+        tmp.path(),
+        &[
+            ("RAISFAST_METRICS_TOKEN", TOKEN),
+            ("RAISFAST_WARM_MEMORY_MB", "4"),
+        ],
+    );
+    for _ in 0..4 {
+        for (i, id) in ids.iter().enumerate() {
+            let (status, body) =
+                server.call("GET", &format!("/api/v1/plugins/{id}/who"), None, None);
+            assert_eq!((status, body), (200, json!(format!("p{i}-49"))), "{id}");
+        }
+    }
+    let (status, _, page) = server.raw(
+        "GET",
+        "/metrics",
+        &[("authorization", &format!("Bearer {TOKEN}"))],
+        Vec::new(),
+    );
+    assert_eq!(status, 200, "{page}");
+    let budget = sample(&page, "raisfast_plugins_warm_budget_bytes");
+    assert_eq!(budget, Some(4.0 * 1024.0 * 1024.0), "{page}");
+    let warm = sample(&page, "raisfast_plugins_warm").unwrap();
+    assert!((1.0..5.0).contains(&warm), "{page}");
+    // Each plugin alone fits, so the warm ones together stay within it.
+    let bytes = sample(&page, "raisfast_plugins_warm_bytes").unwrap();
+    assert!(bytes > 0.0 && bytes <= 4.0 * 1024.0 * 1024.0, "{page}");
+    assert!(
+        sample(&page, "raisfast_plugin_relinks_total").is_some_and(|n| n >= 1.0),
+        "{page}"
+    );
+    // Nothing was refused or failed for it.
+    for id in &ids {
+        assert_eq!(
+            sample(
+                &page,
+                &format!(
+                    r#"raisfast_plugin_calls_total{{plugin="{id}",handler="who",outcome="ok"}}"#
+                )
+            ),
+            Some(4.0),
+            "{id} in:\n{page}"
+        );
+    }
+}

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 /// The share of the budget for plugins on probation: 1/64 (4 MiB of the
-/// default 256 MiB, two or three script plugins).
+/// default 256 MiB: two small JS plugins, four Rhai, up to a dozen Lua).
 pub const PROBATION_SHARE: u64 = 64;
 
 /// A plugin's link, and what it counts against the budget while warm.
