@@ -145,6 +145,22 @@ impl CompileCache {
     }
 }
 
+/// Removes `functions/` from a cache directory: compiled function bodies
+/// that versions before the shared script engines kept (tens of MiB), and
+/// that nothing reads now.
+pub(super) fn remove_function_cache(dir: &Path) {
+    let old = dir.join("functions");
+    if old.is_dir() {
+        match std::fs::remove_dir_all(&old) {
+            Ok(()) => tracing::info!("removed the unused function cache {}", old.display()),
+            Err(e) => tracing::warn!(
+                "cannot remove the unused function cache {}: {e}",
+                old.display()
+            ),
+        }
+    }
+}
+
 /// A temporary name beside `path`, unique to this process and call, for a
 /// write that is then renamed into place (so readers never see half a file,
 /// even when two threads write the same entry).
@@ -152,4 +168,23 @@ pub(super) fn temp_path(path: &Path) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     path.with_extension(format!("tmp-{}-{n}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_old_function_cache_goes_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join("functions/0.1.0/ab");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join("cdef"), b"code").unwrap();
+        std::fs::write(tmp.path().join("x.cwasm"), b"kept").unwrap();
+        remove_function_cache(tmp.path());
+        assert!(!tmp.path().join("functions").exists());
+        assert_eq!(std::fs::read(tmp.path().join("x.cwasm")).unwrap(), b"kept");
+        // Nothing to remove is not an error.
+        remove_function_cache(tmp.path());
+    }
 }

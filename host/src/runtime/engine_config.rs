@@ -22,13 +22,8 @@
 //!   the most recently called plugins stay warm, the others are made cold
 //!   and their slots emptied, so resident memory follows the plugins called
 //!   often rather than every plugin ever called.
-//! - **incremental compilation** ([`super::incremental`]) compiles each
-//!   function body once: a new script plugin's snapshot reuses its engine's
-//!   compiled code.
 
-use super::incremental::FunctionCache;
 use crate::settings::RuntimeSettings;
-use std::sync::Arc;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
 };
@@ -42,9 +37,8 @@ const CORE_INSTANCES_PER_SLOT: u32 = 6;
 /// function tables are a few thousand entries).
 const TABLE_KEEP_RESIDENT: usize = 64 * 1024;
 
-fn base_config(functions: &Arc<FunctionCache>) -> wasmtime::Result<Config> {
+fn base_config() -> Config {
     let mut c = Config::new();
-    c.enable_incremental_compilation(Arc::clone(functions) as Arc<dyn wasmtime::CacheStore>)?;
     c.wasm_component_model(true)
         .epoch_interruption(true)
         .memory_init_cow(true)
@@ -52,7 +46,7 @@ fn base_config(functions: &Arc<FunctionCache>) -> wasmtime::Result<Config> {
         .parallel_compilation(true)
         .wasm_exceptions(true)
         .max_wasm_stack(1024 * 1024);
-    Ok(c)
+    c
 }
 
 fn pooling_config(s: &RuntimeSettings) -> PoolingAllocationConfig {
@@ -84,12 +78,9 @@ pub fn warm_slots(s: &RuntimeSettings) -> u32 {
 }
 
 /// Builds the engine; returns whether the pooling allocator is in use.
-pub fn build(
-    s: &RuntimeSettings,
-    functions: &Arc<FunctionCache>,
-) -> wasmtime::Result<(Engine, bool)> {
+pub fn build(s: &RuntimeSettings) -> wasmtime::Result<(Engine, bool)> {
     if s.pooling {
-        let mut c = base_config(functions)?;
+        let mut c = base_config();
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(s)));
         match Engine::new(&c) {
             Ok(engine) => return Ok((engine, true)),
@@ -98,7 +89,7 @@ pub fn build(
             ),
         }
     }
-    Ok((Engine::new(&base_config(functions)?)?, false))
+    Ok((Engine::new(&base_config())?, false))
 }
 
 /// Increments the engine's epoch every `tick` until the engine is dropped.

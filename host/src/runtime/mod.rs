@@ -10,7 +10,6 @@
 mod cache;
 mod engine_config;
 mod error;
-mod incremental;
 mod instance;
 mod metrics;
 pub mod script_engines;
@@ -56,11 +55,10 @@ impl Runtime {
     pub fn new(settings: &Settings) -> wasmtime::Result<Runtime> {
         let rs = &settings.runtime;
         let cache_dir = rs.compile_cache.then(|| settings.cache_dir());
-        let functions = Arc::new(match &cache_dir {
-            Some(d) => incremental::FunctionCache::on_disk(d.join("functions")),
-            None => incremental::FunctionCache::in_memory(),
-        });
-        let (engine, pooling) = engine_config::build(rs, &functions)?;
+        if let Some(d) = &cache_dir {
+            cache::remove_function_cache(d);
+        }
+        let (engine, pooling) = engine_config::build(rs)?;
         engine_config::start_ticker(&engine, rs.epoch_tick_ms);
         let mut linker = Linker::new(&engine);
         // Components built for wasm32-wasip2 import WASI even when unused: the
