@@ -357,12 +357,14 @@ fn limits_harness() -> Harness {
     h.install_files("l-js", &m("l.js", "js"), &[("main.js", "export function spin() { while (true) {} }\n\
         export function bomb() { const a = []; while (true) { a.push(new Array(100000).fill(7)); } }\n\
         export function deep() { function f(n) { return f(n + 1) + 1; } return f(0); }\n\
-        export function ok() { return 'fine'; }")]);
+        export function ok() { return 'fine'; }\n\
+        export function cycles() { for (let i = 0; i < 150000; i++) { const a = { pad: 'x'.repeat(200) + i }; a.self = { a }; } return 'collected'; }")]);
     h.install_files("l-lua", &m("l.lua", "lua"), &[("init.lua", "Plugin = {}\n\
         Plugin.spin = function() while true do end end\n\
         Plugin.bomb = function() local t = {} local i = 0 while true do i = i + 1 t[i] = string.rep('x', 100000) .. i end end\n\
         Plugin.deep = function() local function f(n) return f(n + 1) + 1 end return f(0) end\n\
-        Plugin.ok = function() return 'fine' end")]);
+        Plugin.ok = function() return 'fine' end\n\
+        Plugin.cycles = function() for i = 1, 150000 do local a = { pad = string.rep('x', 200) .. i } a.self = { a = a } end return 'collected' end")]);
     h.install_files(
         "l-rhai",
         &m("l.rhai", "rhai"),
@@ -442,6 +444,21 @@ fn limits_hold_in_every_script_runtime() {
             h.hook(id, "ok", json!({})).unwrap(),
             Some(json!("fine")),
             "{id}: the next call works"
+        );
+    }
+}
+
+#[test]
+fn cyclic_garbage_is_collected_within_a_call() {
+    // About 50 MiB of objects that reference each other, made and dropped in
+    // one call under a 32 MiB cap: the call completes only if the collector
+    // runs during it (the engines defer it for short calls, not disable it).
+    let h = limits_harness();
+    for id in ["l.js", "l.lua"] {
+        assert_eq!(
+            h.hook(id, "cycles", json!({})).unwrap(),
+            Some(json!("collected")),
+            "{id}"
         );
     }
 }

@@ -56,6 +56,10 @@ struct PluginFiles(
 /// npm packages (see the host's `toolchain::npm`).
 const RESOLUTIONS: &str = ".raisfast/resolve.json";
 
+/// Bytes a call may allocate before QuickJS first collects cycles (see
+/// `load`); a call that allocates more collects as usual.
+const CALL_GC_HEADROOM: usize = 4 << 20;
+
 impl PluginFiles {
     fn new(files: HashMap<String, String>) -> PluginFiles {
         let table = files
@@ -283,6 +287,13 @@ impl ScriptEngine for Js {
             ))
         })?;
         runtime.run_gc();
+        // Every call runs on a fresh instance of this snapshot, discarded
+        // after it. A cycle collection in a short call would only write a
+        // mark into every object of the heap, pages the host then copies
+        // back: collection starts once a call has allocated
+        // `CALL_GC_HEADROOM`, and runs as usual from then on.
+        let used = usize::try_from(runtime.memory_usage().malloc_size).unwrap_or(0);
+        runtime.set_gc_threshold(used.saturating_add(CALL_GC_HEADROOM));
         LOADED.with(|l| {
             *l.borrow_mut() = Some(Loaded {
                 _runtime: runtime,
