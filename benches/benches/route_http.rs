@@ -11,7 +11,9 @@
 //! `cargo bench -p raisfast-benches --bench route_http` (needs `wrk`:
 //! `apt-get install wrk`). `RAISFAST_BENCH_SECONDS` sets each run's length
 //! (default 10), `RAISFAST_BENCH_CONNECTIONS` the open connections (default
-//! 16), `RAISFAST_BENCH_ROUNDS` the interleaved rounds (default 3).
+//! 16), `RAISFAST_BENCH_ROUNDS` the interleaved rounds (default 3),
+//! `RAISFAST_BENCH_ONLY` a runtime to load besides the native baseline
+//! (`js`, `lua`, `rhai` or `rust`; for profiling one of them).
 
 use poem::web::{Json, Path};
 use poem::{EndpointExt, IntoResponse, Response, Route, get, handler};
@@ -95,8 +97,12 @@ fn main() {
     // Rounds interleave the targets, so that a noisy neighbour on the
     // machine spreads over all of them; each figure is the median round.
     let mut runs: Vec<Vec<Run>> = targets.iter().map(|_| Vec::new()).collect();
+    let only = std::env::var("RAISFAST_BENCH_ONLY").ok();
     for _ in 0..rounds {
-        for (i, (_, url)) in targets.iter().enumerate() {
+        for (i, (name, url)) in targets.iter().enumerate() {
+            if only.as_deref().is_some_and(|o| i > 0 && o != name) {
+                continue;
+            }
             runs[i].push(wrk(url));
         }
     }
@@ -112,6 +118,9 @@ fn main() {
     );
     let baseline = median(&mut runs[0]);
     for (i, (name, _)) in targets.iter().enumerate() {
+        if runs[i].is_empty() {
+            continue;
+        }
         let r = median(&mut runs[i]);
         let all: Vec<String> = runs[i].iter().map(|r| format!("{:.0}", r.rps)).collect();
         println!(

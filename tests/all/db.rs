@@ -122,6 +122,42 @@ fn protected_tables_stay_out_of_reach_whatever_the_sql() {
 }
 
 #[test]
+fn a_table_read_without_columns_is_checked_against_the_live_schema() {
+    // `count(*)` reads no column, and SQLite reports it like a CTE's name: the
+    // authorizer tells them apart by the schema the statement is compiled
+    // against, so a table created after the plugin's previous statement, by
+    // another connection, is a table all the same.
+    let h = harness(r#"["read:products"]"#);
+    assert_eq!(
+        ok(&q(&h, "SELECT count(*) AS n FROM products")),
+        &json!([{"n": 1}])
+    );
+    err(
+        &q(&h, "SELECT count(*) FROM orders"),
+        "denied",
+        "add \"read:orders\"",
+    );
+    h.sql("CREATE TABLE secrets (id INTEGER PRIMARY KEY); INSERT INTO secrets DEFAULT VALUES;");
+    for sql in [
+        "SELECT count(*) FROM secrets",
+        "SELECT count(*) FROM SECRETS",
+        "SELECT count(*) FROM \"secrets\"",
+        "SELECT 1 FROM products, secrets",
+        "SELECT count(*) FROM products WHERE EXISTS (SELECT 1 FROM secrets)",
+    ] {
+        err(&q(&h, sql), "denied", "add \"read:secrets\"");
+    }
+    // A CTE named like a table that does not exist is a CTE.
+    assert_eq!(
+        ok(&q(
+            &h,
+            "WITH phantom AS (SELECT 1) SELECT count(*) AS n FROM phantom"
+        )),
+        &json!([{"n": 1}])
+    );
+}
+
+#[test]
 fn schema_attach_pragma_and_extensions_are_refused() {
     let h = harness(r#"["*"]"#);
     let r = x(&h, "ATTACH DATABASE '/tmp/evil.db' AS evil");

@@ -13,7 +13,7 @@ mod values;
 mod watchdog;
 
 pub use bounds::{MAX_RESULT_BYTES, MAX_ROWS, PLUGIN_LIMITS, sql_error};
-pub use policy::TablePolicy;
+pub use policy::{SchemaLookup, TablePolicy};
 pub use schema::migrate;
 
 use super::{PooledConnection, Preempt, SqliteStorage, WriteGuard};
@@ -64,7 +64,10 @@ impl CallConnection {
         let conn = db
             .connection()
             .map_err(|e| SqlError::Failed(e.to_string()))?;
-        let policy = Arc::new(TablePolicy::new(&access, Arc::clone(&db)));
+        // SAFETY: the lookup lives in the policy, used by this connection's
+        // authorizer, which is removed (in `drop`) before the connection goes back.
+        let tables = unsafe { SchemaLookup::new(&conn) };
+        let policy = Arc::new(TablePolicy::new(&access, Arc::clone(&db), tables));
         // SAFETY: the handle is this connection's, used on this thread only.
         unsafe { rusqlite::ffi::sqlite3_set_last_insert_rowid(conn.handle(), 0) };
         let p = Arc::clone(&policy);
@@ -173,7 +176,7 @@ impl CallConnection {
 
     /// Prepares one statement under the plugin's rules.
     fn prepare(&self, sql: &str) -> Result<rusqlite::Statement<'_>, SqlError> {
-        self.policy.begin_statement(&self.conn).map_err(sql_error)?;
+        self.policy.begin_statement();
         let stmt = self.conn.prepare(sql).map_err(|e| self.error(e))?;
         self.policy
             .finish_statement()
@@ -186,7 +189,7 @@ impl CallConnection {
         use rusqlite::fallible_iterator::FallibleIterator;
         let mut batch = rusqlite::Batch::new(&self.conn, sql);
         loop {
-            self.policy.begin_statement(&self.conn).map_err(sql_error)?;
+            self.policy.begin_statement();
             let next = batch.next().map_err(|e| self.error(e))?;
             let Some(mut stmt) = next else { return Ok(()) };
             self.policy

@@ -9,7 +9,6 @@ use crate::storage::PluginAccess;
 use crate::storage::PluginStore;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -32,15 +31,57 @@ pub struct TablePolicy {
     host_mode: AtomicBool,
     denial: Mutex<Option<String>>,
     audit: Mutex<Audit>,
-    schema: Mutex<Schema>,
+    tables: SchemaLookup,
 }
 
-/// Names of the real tables and views, refreshed when the schema changes:
-/// SQLite reports a table used without columns (`count(*)`) and a CTE alike.
-#[derive(Debug, Default)]
-struct Schema {
-    version: Option<i64>,
-    names: HashSet<String>,
+/// Asks a connection's own in-memory schema whether a table exists: the
+/// schema the statement being prepared is compiled against, so the answer is
+/// never stale (another connection's DDL, or a rolled-back one, cannot make
+/// it wrong), and costs no SQL. SQLite reports a table used without columns
+/// (`count(*)`) and a CTE alike; this tells them apart.
+#[derive(Clone, Copy)]
+pub struct SchemaLookup(*mut rusqlite::ffi::sqlite3);
+
+// SAFETY: the handle is only used from the authorizer, which SQLite calls on
+// the thread that is preparing a statement on this very connection.
+unsafe impl Send for SchemaLookup {}
+// SAFETY: as above; the lookup reads the connection's schema, never shares it.
+unsafe impl Sync for SchemaLookup {}
+
+impl SchemaLookup {
+    /// A lookup on `conn`.
+    ///
+    /// # Safety
+    /// Use it only inside `conn`'s authorizer, while `conn` is open.
+    pub unsafe fn new(conn: &Connection) -> SchemaLookup {
+        // SAFETY: the caller keeps the lookup within the connection's life.
+        SchemaLookup(unsafe { conn.handle() })
+    }
+
+    /// Whether `table` is a table of any attached schema (a name SQLite
+    /// cannot take, with a NUL in it, counts as one: it is then checked).
+    fn is_table(&self, table: &str) -> bool {
+        let Ok(name) = std::ffi::CString::new(table) else {
+            return true;
+        };
+        // SAFETY: the handle is live (see `new`); with no column name SQLite
+        // only looks the table up in the schema it has loaded for the
+        // statement being prepared, and writes nothing through the nulls.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_table_column_metadata(
+                self.0,
+                std::ptr::null(),
+                name.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        rc == rusqlite::ffi::SQLITE_OK
+    }
 }
 
 /// What the statement being prepared did, for rules that span several
@@ -60,8 +101,9 @@ struct Audit {
 }
 
 impl TablePolicy {
-    /// The rules of the plugin `ctx` on `db`.
-    pub fn new(ctx: &PluginAccess, db: Arc<SqliteStorage>) -> TablePolicy {
+    /// The rules of the plugin `ctx` on `db`, for statements prepared on the
+    /// connection `tables` looks into.
+    pub fn new(ctx: &PluginAccess, db: Arc<SqliteStorage>, tables: SchemaLookup) -> TablePolicy {
         TablePolicy {
             plugin_id: ctx.id.clone(),
             prefix: ctx.table_prefix.clone(),
@@ -70,33 +112,14 @@ impl TablePolicy {
             host_mode: AtomicBool::new(false),
             denial: Mutex::new(None),
             audit: Mutex::new(Audit::default()),
-            schema: Mutex::new(Schema::default()),
+            tables,
         }
     }
 
-    /// Call before preparing a statement on `conn`.
-    pub fn begin_statement(&self, conn: &Connection) -> rusqlite::Result<()> {
+    /// Call before preparing a statement.
+    pub fn begin_statement(&self) {
         self.take_denial();
         *self.audit.lock().expect("audit lock") = Audit::default();
-        self.set_host_mode(true);
-        let r = self.refresh_schema(conn);
-        self.set_host_mode(false);
-        r
-    }
-
-    fn refresh_schema(&self, conn: &Connection) -> rusqlite::Result<()> {
-        let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
-        let mut schema = self.schema.lock().expect("schema lock");
-        if schema.version != Some(version) {
-            let mut stmt = conn.prepare_cached(
-                "SELECT lower(name) FROM sqlite_master WHERE type IN ('table', 'view')",
-            )?;
-            schema.names = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<HashSet<String>>>()?;
-            schema.version = Some(version);
-        }
-        Ok(())
     }
 
     /// Whether the statement just prepared may make the plugin's own tables larger.
@@ -166,13 +189,7 @@ impl TablePolicy {
             A::Recursive => Ok(()),
             // No schema: a table used without columns (`count(*)`), or a CTE.
             A::Read { table_name, .. } if ctx.database_name.is_none() => {
-                let real = self
-                    .schema
-                    .lock()
-                    .expect("schema lock")
-                    .names
-                    .contains(&table_name.to_ascii_lowercase());
-                if real || is_protected(table_name) {
+                if is_protected(table_name) || self.tables.is_table(table_name) {
                     self.table(table_name, Access::Read)
                 } else {
                     // A CTE or subquery by name; what it reads is checked on its own.
