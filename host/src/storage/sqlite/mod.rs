@@ -115,10 +115,16 @@ ALTER TABLE raisfast_cron_runs ADD COLUMN lease_until INTEGER;
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 16;
 
+/// An open connection with the authorizer it was opened with.
+struct Pooled {
+    conn: Connection,
+    auth: Arc<plugin_sql::AuthSlot>,
+}
+
 /// The server's database.
 pub struct SqliteStorage {
     path: PathBuf,
-    idle: Arc<Mutex<Vec<Connection>>>,
+    idle: Arc<Mutex<Vec<Pooled>>>,
     prefixes: RwLock<BTreeMap<String, String>>,
     writers: writer::WriterLine,
 }
@@ -132,8 +138,9 @@ impl SqliteStorage {
             prefixes: RwLock::new(BTreeMap::new()),
             writers: writer::WriterLine::default(),
         };
-        let conn = db.connect()?;
-        db.migrate(&conn)?;
+        let pooled = db.connect()?;
+        let conn = &pooled.conn;
+        db.migrate(conn)?;
         let prefixes = {
             let mut stmt = conn
                 .prepare("SELECT prefix, plugin_id FROM raisfast_plugin_prefixes")
@@ -143,7 +150,7 @@ impl SqliteStorage {
                 .map_err(|e| db.err(e))?
         };
         *db.prefixes.write().expect("prefix lock") = prefixes;
-        db.idle.lock().expect("pool lock").push(conn);
+        db.idle.lock().expect("pool lock").push(pooled);
         Ok(Arc::new(db))
     }
 
@@ -160,7 +167,12 @@ impl SqliteStorage {
         }
     }
 
-    fn connect(&self) -> Result<Connection, StorageError> {
+    /// Opens a connection with its authorizer installed once for its whole
+    /// life: it applies the rules of the plugin call the connection serves
+    /// (see [`plugin_sql::AuthSlot`]). Setting an authorizer expires every
+    /// prepared statement of the connection, so the host's cached statements
+    /// would be prepared again after every call if each call set its own.
+    fn connect(&self) -> Result<Pooled, StorageError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -171,7 +183,13 @@ impl SqliteStorage {
             .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
             .map_err(|e| self.err(e))?;
-        Ok(conn)
+        let auth = Arc::new(plugin_sql::AuthSlot::default());
+        let slot = Arc::clone(&auth);
+        conn.authorizer(Some(move |a: rusqlite::hooks::AuthContext<'_>| {
+            slot.authorize(a)
+        }))
+        .map_err(|e| self.err(e))?;
+        Ok(Pooled { conn, auth })
     }
 
     fn migrate(&self, conn: &Connection) -> Result<(), StorageError> {
@@ -273,27 +291,48 @@ impl crate::storage::ChangeFeed for SqliteStorage {
 
 /// A pooled connection; goes back to the pool on drop unless it is mid-transaction.
 pub struct PooledConnection {
-    conn: Option<Connection>,
-    idle: Arc<Mutex<Vec<Connection>>>,
+    conn: Option<Pooled>,
+    idle: Arc<Mutex<Vec<Pooled>>>,
+}
+
+impl PooledConnection {
+    /// The authorizer's rules for this connection (see [`plugin_sql::AuthSlot`]).
+    pub(in crate::storage::sqlite) fn auth(&self) -> &plugin_sql::AuthSlot {
+        &self
+            .conn
+            .as_ref()
+            .expect("connection present until drop")
+            .auth
+    }
 }
 
 impl Deref for PooledConnection {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        self.conn.as_ref().expect("connection present until drop")
+        &self
+            .conn
+            .as_ref()
+            .expect("connection present until drop")
+            .conn
     }
 }
 
 impl DerefMut for PooledConnection {
     fn deref_mut(&mut self) -> &mut Connection {
-        self.conn.as_mut().expect("connection present until drop")
+        &mut self
+            .conn
+            .as_mut()
+            .expect("connection present until drop")
+            .conn
     }
 }
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
-        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+        // Never back in the pool with a plugin's rules.
+        conn.auth.set(None);
+        if !conn.conn.is_autocommit() && conn.conn.execute_batch("ROLLBACK").is_err() {
             return; // a connection we cannot reset is closed, not reused
         }
         let mut idle = self.idle.lock().expect("pool lock");

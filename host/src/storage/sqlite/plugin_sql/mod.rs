@@ -13,7 +13,7 @@ mod values;
 mod watchdog;
 
 pub use bounds::{MAX_RESULT_BYTES, MAX_ROWS, PLUGIN_LIMITS, sql_error};
-pub use policy::{SchemaLookup, TablePolicy};
+pub use policy::{AuthSlot, SchemaLookup, TablePolicy};
 pub use schema::migrate;
 
 use super::{PooledConnection, Preempt, SqliteStorage, WriteGuard};
@@ -21,7 +21,6 @@ use crate::storage::{
     Dialect, ExecResult, MigrationError, PluginAccess, PluginSession, PluginSql, SqlError, TxOp,
 };
 use rusqlite::Connection;
-use rusqlite::hooks::{AuthContext, Authorization};
 use rusqlite::limits::Limit;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -64,15 +63,15 @@ impl CallConnection {
         let conn = db
             .connection()
             .map_err(|e| SqlError::Failed(e.to_string()))?;
-        // SAFETY: the lookup lives in the policy, used by this connection's
-        // authorizer, which is removed (in `drop`) before the connection goes back.
+        // SAFETY: the lookup lives in the policy, which only this connection's
+        // authorizer consults; it leaves the connection's slot (in `drop`)
+        // before the connection goes back to the pool.
         let tables = unsafe { SchemaLookup::new(&conn) };
         let policy = Arc::new(TablePolicy::new(&access, Arc::clone(&db), tables));
         // SAFETY: the handle is this connection's, used on this thread only.
         unsafe { rusqlite::ffi::sqlite3_set_last_insert_rowid(conn.handle(), 0) };
-        let p = Arc::clone(&policy);
-        conn.authorizer(Some(move |a: AuthContext<'_>| p.authorize(a)))
-            .and_then(|_| conn.progress_handler(1000, Some(move || Instant::now() >= deadline)))
+        conn.auth().set(Some(Arc::clone(&policy)));
+        conn.progress_handler(1000, Some(move || Instant::now() >= deadline))
             .and_then(|_| conn.busy_timeout(deadline.saturating_duration_since(Instant::now())))
             .map_err(|e| SqlError::Failed(e.to_string()))?;
         let mut saved_limits = Vec::with_capacity(PLUGIN_LIMITS.len());
@@ -212,9 +211,7 @@ impl CallConnection {
 impl Drop for CallConnection {
     fn drop(&mut self) {
         // The pool's own rollback must not pass through the plugin's authorizer.
-        let _ = self
-            .conn
-            .authorizer(None::<fn(AuthContext<'_>) -> Authorization>);
+        self.conn.auth().set(None);
         let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
         let _ = self.conn.busy_timeout(std::time::Duration::from_secs(5));
         for &(limit, value) in &self.saved_limits {
@@ -399,5 +396,74 @@ impl PluginSession for CallConnection {
 
     fn kv_list(&mut self, prefix: &str, limit: usize) -> Result<Vec<String>, SqlError> {
         super::kv::list(self, prefix, limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::KvQuota;
+    use rusqlite::StatementStatus;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    fn access() -> Arc<PluginAccess> {
+        Arc::new(PluginAccess {
+            id: "test.p".into(),
+            table_prefix: "p_".into(),
+            grants: Default::default(),
+            max_table_bytes: 1 << 20,
+            kv: KvQuota {
+                max_keys: 10,
+                max_bytes: 1 << 10,
+            },
+            table_bytes: Mutex::new(None),
+            kv_usage: Mutex::new(None),
+        })
+    }
+
+    /// Counts the host's query on `conn`, returning how often SQLite had to
+    /// prepare the cached statement again.
+    fn host_count(conn: &Connection) -> i32 {
+        let mut stmt = conn
+            .prepare_cached("SELECT count(*) FROM raisfast_kv")
+            .unwrap();
+        let n: i64 = stmt.query_row([], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+        stmt.get_status(StatementStatus::RePrepare)
+    }
+
+    #[test]
+    fn a_plugin_call_applies_its_rules_and_leaves_the_hosts_statements_prepared() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = SqliteStorage::open(&dir.path().join("t.db")).unwrap();
+        let conn = db.connection().unwrap();
+        assert_eq!(host_count(&conn), 0);
+        drop(conn);
+
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut call =
+            CallConnection::open(Arc::clone(&db), access(), deadline, Arc::default()).unwrap();
+        assert_eq!(
+            query(&mut call, "SELECT 1 AS one", "[]").unwrap(),
+            r#"[{"one":1}]"#
+        );
+        let denied = query(&mut call, "SELECT count(*) FROM raisfast_kv", "[]");
+        assert!(
+            matches!(&denied, Err(SqlError::Denied(m)) if m.contains("core table")),
+            "{denied:?}"
+        );
+        drop(call);
+
+        // The same pooled connection: the host's rules again, and its cached
+        // statement was not expired by the call.
+        let conn = db.connection().unwrap();
+        assert_eq!(host_count(&conn), 0);
+        // What each call used to do, setting an authorizer, expires it.
+        conn.authorizer(Some(|_: rusqlite::hooks::AuthContext<'_>| {
+            rusqlite::hooks::Authorization::Allow
+        }))
+        .unwrap();
+        assert_eq!(host_count(&conn), 1);
     }
 }

@@ -22,6 +22,29 @@ const TABLE_PRAGMAS: &[&str] = &[
 /// SQL functions refused to plugins.
 const REFUSED_FUNCTIONS: &[&str] = &["load_extension", "fts3_tokenizer", "readfile", "writefile"];
 
+/// Whose rules a pooled connection's authorizer applies: those of the plugin
+/// call the connection serves, or none while the host uses it (allowed). The
+/// authorizer is installed once per connection and reads this slot, so a call
+/// never sets one (which would expire every prepared statement).
+#[derive(Default)]
+pub struct AuthSlot(Mutex<Option<Arc<TablePolicy>>>);
+
+impl AuthSlot {
+    /// Applies `policy` to the statements prepared from now on (`None`: the host's).
+    pub fn set(&self, policy: Option<Arc<TablePolicy>>) {
+        *self.0.lock().expect("auth slot lock") = policy;
+    }
+
+    /// The authorizer callback: the current call's rules, if any.
+    pub fn authorize(&self, ctx: AuthContext<'_>) -> Authorization {
+        let policy = self.0.lock().expect("auth slot lock").clone();
+        match policy {
+            Some(p) => p.authorize(ctx),
+            None => Authorization::Allow,
+        }
+    }
+}
+
 /// One plugin's table rules, consulted by the authorizer.
 pub struct TablePolicy {
     plugin_id: String,
