@@ -690,3 +690,52 @@ fn plugins_made_cold_by_the_warm_budget_answer_as_before() {
         "{err}"
     );
 }
+
+/// A JS route's request and the host's answers reach the script as the
+/// values `JSON.parse` would build from their text (the engine builds them
+/// directly): keys are own data properties, `__proto__` among them, and
+/// numbers are doubles.
+#[test]
+fn a_js_route_sees_its_request_and_host_answers_as_json_parse_builds_them() {
+    let h = Harness::new();
+    h.install_files(
+        "shape-js",
+        &script_manifest("shape.js", "js", ""),
+        &[(
+            "main.js",
+            r#"import { dbQuery, kvSet, kvGet } from 'sdk';
+const probe = (o) => ({
+  own: Object.getOwnPropertyNames(o),
+  plain: Object.getPrototypeOf(o) === Object.prototype,
+});
+export function inspect(req) {
+  kvSet('doc', JSON.parse('{"__proto__": {"polluted": true}, "list": [1, 2.5, null, "x"]}'));
+  const doc = kvGet('doc');
+  const [row] = dbQuery('SELECT 9007199254740993 AS big, -2147483649 AS low, 1.5 AS half');
+  return {
+    query: probe(req.query), queryProto: req.query['__proto__'], param: req.params.id,
+    doc: probe(doc), docProto: doc['__proto__'], polluted: doc.polluted === undefined,
+    list: doc.list, isArray: Array.isArray(doc.list), listProto: Object.getPrototypeOf(doc.list) === Array.prototype,
+    big: row.big === 9007199254740992, low: row.low, half: row.half,
+  };
+}"#,
+        )],
+    );
+    h.load_ok();
+    let mut request = route("inspect");
+    request.params = vec![("id".into(), "7".into())];
+    request.query = vec![("__proto__".into(), "x".into()), ("a".into(), "1".into())];
+    let plugin = h.manager.plugin("shape.js").unwrap();
+    let r = plugin.call_route(&request).unwrap().value;
+    assert_eq!(r.status, 200);
+    let seen: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        seen,
+        json!({
+            "query": {"own": ["__proto__", "a"], "plain": true}, "queryProto": "x", "param": "7",
+            "doc": {"own": ["__proto__", "list"], "plain": true}, "docProto": {"polluted": true},
+            "polluted": true, "list": [1, 2.5, null, "x"], "isArray": true, "listProto": true,
+            "big": true, "low": -2147483649i64, "half": 1.5,
+        })
+    );
+}

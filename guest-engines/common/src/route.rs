@@ -1,7 +1,7 @@
 //! Route requests as JSON for scripts, and what scripts return as responses.
 
 use crate::bindings::raisfast::plugin::types::Header;
-use crate::sdk::RESPONSE_KEY;
+use crate::sdk::{RESPONSE_KEY, json_text};
 use crate::{RouteRequest, RouteResponse};
 use serde_json::{Map, Value, json};
 
@@ -61,7 +61,7 @@ pub fn response_from_json(v: Value) -> RouteResponse {
     };
     let (content_type, bytes) = match &body {
         Value::String(s) => ("text/plain; charset=utf-8", s.clone().into_bytes()),
-        other => ("application/json", other.to_string().into_bytes()),
+        other => ("application/json", json_text(other).into_bytes()),
     };
     RouteResponse {
         status,

@@ -7,6 +7,7 @@
 //! functions; hooks get the payload as JSON text, routes a request object.
 //! The web platform APIs ([`web`]) are installed before the plugin's module.
 
+mod convert;
 mod web;
 
 use raisfast_engine::sdk::{self, FUNCTIONS};
@@ -189,7 +190,7 @@ fn install_host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
                 .and_then(|j| serde_json::from_str(&j).ok())
                 .unwrap_or_default();
             match sdk::call(&name, &args) {
-                Ok(v) => ctx.json_parse(v.to_string()),
+                Ok(v) => convert::to_js(&ctx, &v),
                 Err(e) => {
                     let ex = Exception::from_message(ctx.clone(), &sdk::error_text(&e))?;
                     ex.set("kind", sdk::error_kind(&e))?;
@@ -331,9 +332,7 @@ impl ScriptEngine for Js {
             let Some(f) = f else {
                 return Err(Error::NotFound);
             };
-            let req = ctx
-                .json_parse(request.to_string())
-                .map_err(|e| failed(e.to_string()))?;
+            let req = convert::to_js(&ctx, &request).map_err(|e| failed(e.to_string()))?;
             let out = f
                 .call::<_, Value>((req,))
                 .and_then(|v| settle(&ctx, v, &timers))

@@ -253,7 +253,7 @@ impl ScriptEngine for LuaEngine {
             }
             let json = to_json(lua, out)
                 .map_err(|e| failed(format!("the return value is not JSON: {e}")))?;
-            Ok(Some(json.to_string()))
+            Ok(Some(raisfast_engine::sdk::json_text(&json)))
         })
     }
 

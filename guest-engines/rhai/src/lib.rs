@@ -169,7 +169,7 @@ impl ScriptEngine for Rhai {
         with_loaded(|l| match invoke(l, handler, input)? {
             None => Ok(None),
             Some(d) if d.is_unit() => Ok(None),
-            Some(d) => Ok(Some(to_json(d)?.to_string())),
+            Some(d) => Ok(Some(raisfast_engine::sdk::json_text(&to_json(d)?))),
         })
     }
 

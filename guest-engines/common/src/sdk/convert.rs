@@ -50,7 +50,7 @@ pub(super) fn params_text(v: Option<&Value>) -> String {
     match v {
         None => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
+        Some(v) => json_text(v),
     }
 }
 
@@ -58,8 +58,15 @@ pub(super) fn params_text(v: Option<&Value>) -> String {
 pub fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        v => v.to_string(),
+        v => json_text(v),
     }
+}
+
+/// A value as JSON text, written straight into a buffer (`Value`'s
+/// `Display` goes through the formatting machinery, several times slower).
+pub fn json_text(v: &Value) -> String {
+    // A `Value` always serialises: its map keys are strings.
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 pub(super) fn parse(json: &str) -> Value {

@@ -6,7 +6,7 @@
 mod convert;
 mod table;
 
-pub use convert::{RESPONSE_KEY, extract, text};
+pub use convert::{RESPONSE_KEY, extract, json_text, text};
 pub use table::FUNCTIONS;
 
 use crate::Error;

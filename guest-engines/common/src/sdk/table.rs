@@ -1,7 +1,7 @@
 //! [`FUNCTIONS`]: every SDK function with its signature and implementation.
 
 use super::convert::{
-    RESPONSE_KEY, entry, extract, fetch, headers, log_line, params_text, parse, text,
+    RESPONSE_KEY, entry, extract, fetch, headers, json_text, log_line, params_text, parse, text,
 };
 use super::{Args, SdkFn};
 use crate::Error;
@@ -127,7 +127,7 @@ pub const FUNCTIONS: &[SdkFn] = &[
         snake: "kv_set",
         params: &["key", "value", "ttlSeconds?"],
         run: |a| {
-            let value = a.opt(1).cloned().unwrap_or(Value::Null).to_string();
+            let value = a.opt(1).map_or_else(|| "null".into(), json_text);
             let ttl = a
                 .opt(2)
                 .and_then(Value::as_u64)
@@ -171,7 +171,7 @@ pub const FUNCTIONS: &[SdkFn] = &[
         snake: "emit",
         params: &["name", "payload?"],
         run: |a| {
-            let payload = a.opt(1).cloned().unwrap_or(Value::Null).to_string();
+            let payload = a.opt(1).map_or_else(|| "null".into(), json_text);
             events::emit(a.str(0, "name")?, &payload).and(NULL)
         },
     },
@@ -300,7 +300,7 @@ fn http_post(a: Args<'_>) -> Result<Value, Error> {
                     value: "application/json".into(),
                 });
             }
-            v.to_string().into_bytes()
+            json_text(v).into_bytes()
         }
     };
     fetch("POST", a.str(0, "url")?, h, Some(body), None)
