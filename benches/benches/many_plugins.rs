@@ -94,6 +94,12 @@ fn cold(kind: RuntimeKind) -> (f64, f64) {
     (wasm, native)
 }
 
+/// KiB gained from `then` to `now`; negative when memory was given back
+/// (plugins made cold release their slots).
+fn kb_since(now: u64, then: u64) -> f64 {
+    now as f64 - then as f64
+}
+
 /// Child: KiB per plugin loaded and called once (warm cache), then native,
 /// then KiB per plugin loaded and not called yet, then the anonymous part of
 /// the first figure.
@@ -111,7 +117,7 @@ fn resident(kind: RuntimeKind, cache: &std::path::Path, warm_mb: Option<u32>) ->
     let report = manager.load_all();
     mappings("loaded");
     assert_eq!(report.loaded.len(), PLUGINS, "{:?}", report.failed);
-    let loaded = (rss_kb() - before) as f64 / PLUGINS as f64;
+    let loaded = kb_since(rss_kb(), before) / PLUGINS as f64;
     let mut first = 0;
     for i in 0..PLUGINS {
         if i == 1 {
@@ -128,16 +134,16 @@ fn resident(kind: RuntimeKind, cache: &std::path::Path, warm_mb: Option<u32>) ->
             .map_err(|f| f.error)
             .unwrap();
     }
-    let wasm = (rss_kb() - before) as f64 / PLUGINS as f64;
+    let wasm = kb_since(rss_kb(), before) / PLUGINS as f64;
     // What each plugin after the first adds: the first call of a runtime
     // also maps the engine code that every later call shares.
-    let marginal = (rss_kb() - first) as f64 / (PLUGINS - 1) as f64;
-    let anon = (anon_kb() - anon_before) as f64 / PLUGINS as f64;
+    let marginal = kb_since(rss_kb(), first) / (PLUGINS - 1) as f64;
+    let anon = kb_since(anon_kb(), anon_before) / PLUGINS as f64;
     mappings("called");
     let sources: Vec<String> = (0..PLUGINS).map(|i| sized_native_source(kind, i)).collect();
     let before = rss_kb();
     let kept = native::keep_called(kind, &sources);
-    let native = (rss_kb() - before) as f64 / PLUGINS as f64;
+    let native = kb_since(rss_kb(), before) / PLUGINS as f64;
     drop(kept);
     [wasm, native, loaded, anon, marginal]
 }
