@@ -1,6 +1,6 @@
 //! JSON values (the host's answers, a route's request) made JavaScript
 //! values directly, rather than written as JSON text for `JSON.parse` to
-//! read back: the text round trip was a tenth of a script route's cost.
+//! read back (see benches/RESULTS.md, "Where a JS route's request goes").
 
 use rquickjs::object::Property;
 use rquickjs::{Array, Ctx, Object, Value};
